@@ -1,0 +1,35 @@
+/*
+ * cli.h - the command-line front end: parses flags, calls the library,
+ * prints results and errors, and turns them into exit codes.
+ */
+#ifndef PKICTL_CLI_H
+#define PKICTL_CLI_H
+
+#include <stdio.h>
+
+#include "certsdir.h"
+#include "err.h"
+
+/* Exit codes (documented in docs/cli.md and the man page). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1,   /* the operation failed or was refused */
+    EXIT_USAGE = 2,    /* the command line is wrong */
+    EXIT_PROBLEMS = 3, /* cert list: at least one row has an error */
+};
+
+/* `pkictl cert ...`; argv[0] is "cert". */
+int cli_cert_main(int argc, char **argv);
+
+/* Prints "pkictl: MESSAGE" on stderr as one line and returns the exit code
+ * that fits err's code. */
+int cli_fail(const struct pki_err *err);
+
+/* Prints a usage error on stderr and returns EXIT_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Prints a listing as a table or as JSON on out. */
+void cli_print_list_table(FILE *out, const char *dir, const struct certsdir_listing *l);
+int cli_print_list_json(FILE *out, const char *dir, const struct certsdir_listing *l);
+
+#endif

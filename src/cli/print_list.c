@@ -1,0 +1,143 @@
+/* print_list.c - `cert list` output: an aligned table, or JSON for scripts. */
+#include <jansson.h>
+#include <string.h>
+
+#include "cert.h"
+#include "cli.h"
+
+#define NCOLS 6
+
+/* Copies s with every byte that is not printable ASCII replaced by '?', so
+ * a file name or certificate field cannot drive the terminal, and JSON
+ * strings are always valid UTF-8. */
+static void printable(char *dst, size_t len, const char *s)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < len && s[i] != '\0'; i++)
+        dst[i] = ((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f) ? s[i] : '?';
+    dst[i] = '\0';
+}
+
+static void row_cells(const struct certsdir_entry *e, char cells[NCOLS][CERTSDIR_TEXT_MAX])
+{
+    char when[32] = "";
+
+    if (e->has_expiry)
+        pki_time_format(e->expires, 1, when, sizeof(when));
+    printable(cells[0], CERTSDIR_TEXT_MAX, certsdir_usage_name(e->usage));
+    printable(cells[1], CERTSDIR_TEXT_MAX, e->cert_file);
+    printable(cells[2], CERTSDIR_TEXT_MAX, e->key_file);
+    printable(cells[3], CERTSDIR_TEXT_MAX, when);
+    printable(cells[4], CERTSDIR_TEXT_MAX, e->notes);
+    printable(cells[5], CERTSDIR_TEXT_MAX, e->error);
+}
+
+static void print_row(FILE *out, char cells[NCOLS][CERTSDIR_TEXT_MAX], const int *width)
+{
+    int c;
+
+    for (c = 0; c < NCOLS; c++) {
+        if (c == NCOLS - 1)
+            fprintf(out, "%s\n", cells[c]);
+        else
+            fprintf(out, "%-*s | ", width[c], cells[c]);
+    }
+}
+
+void cli_print_list_table(FILE *out, const char *dir, const struct certsdir_listing *l)
+{
+    static char cells[NCOLS][CERTSDIR_TEXT_MAX];
+    static const char *const head[NCOLS] = {"Usage", "Certificate File", "Key File", "Expires",
+                                            "Notes", "Error"};
+    int width[NCOLS], c, w;
+    char shown[CERTSDIR_TEXT_MAX];
+    size_t i;
+
+    for (c = 0; c < NCOLS; c++)
+        width[c] = (int)strlen(head[c]);
+    for (i = 0; i < l->n; i++) {
+        row_cells(&l->entries[i], cells);
+        for (c = 0; c < NCOLS; c++)
+            if ((w = (int)strlen(cells[c])) > width[c])
+                width[c] = w;
+    }
+    printable(shown, sizeof(shown), dir);
+    fprintf(out, "Certificate directory: %s\n", shown);
+    for (c = 0; c < NCOLS; c++)
+        snprintf(cells[c], CERTSDIR_TEXT_MAX, "%s", head[c]);
+    print_row(out, cells, width);
+    for (c = 0; c < NCOLS; c++) {
+        for (w = 0; w < width[c] + (c ? 2 : 1); w++)
+            fputc('-', out);
+        fputs(c == NCOLS - 1 ? "\n" : "+", out);
+    }
+    for (i = 0; i < l->n; i++) {
+        row_cells(&l->entries[i], cells);
+        print_row(out, cells, width);
+    }
+}
+
+static json_t *str(const char *s)
+{
+    char buf[CERTSDIR_TEXT_MAX];
+
+    printable(buf, sizeof(buf), s);
+    return json_string(buf);
+}
+
+static json_t *entry_json(const struct certsdir_entry *e)
+{
+    json_t *o = json_object(), *addrs;
+    char when[32];
+    size_t i;
+
+    if (o == NULL)
+        return NULL;
+    json_object_set_new(o, "usage", str(certsdir_usage_name(e->usage)));
+    json_object_set_new(o, "certificate_file", str(e->cert_file));
+    json_object_set_new(o, "key_file", str(e->key_file));
+    if (e->has_expiry) {
+        pki_time_format(e->expires, 2, when, sizeof(when));
+        json_object_set_new(o, "expires", str(when));
+    } else {
+        json_object_set_new(o, "expires", json_null());
+    }
+    json_object_set_new(o, "notes", str(e->notes));
+    json_object_set_new(o, "error", str(e->error));
+    if (e->usage == CERTSDIR_CA)
+        json_object_set_new(o, "num_certs", json_integer((json_int_t)e->num_certs));
+    if (e->usage == CERTSDIR_CLIENT)
+        json_object_set_new(o, "user", str(e->user));
+    if (e->usage == CERTSDIR_NODE || e->usage == CERTSDIR_UI) {
+        addrs = json_array();
+        for (i = 0; addrs != NULL && i < e->naddresses; i++)
+            json_array_append_new(addrs, str(e->addresses[i]));
+        json_object_set_new(o, "addresses", addrs);
+    }
+    return o;
+}
+
+int cli_print_list_json(FILE *out, const char *dir, const struct certsdir_listing *l)
+{
+    json_t *root = json_object(), *arr = json_array();
+    size_t i;
+    int rc = EXIT_OK;
+
+    if (root == NULL || arr == NULL) {
+        json_decref(root);
+        json_decref(arr);
+        fputs("pkictl: out of memory\n", stderr);
+        return EXIT_FAILED;
+    }
+    json_object_set_new(root, "certs_dir", str(dir));
+    for (i = 0; i < l->n; i++)
+        json_array_append_new(arr, entry_json(&l->entries[i]));
+    json_object_set_new(root, "certificates", arr);
+    if (json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', out) == EOF) {
+        fputs("pkictl: cannot write the JSON output\n", stderr);
+        rc = EXIT_FAILED;
+    }
+    json_decref(root);
+    return rc;
+}

@@ -1,0 +1,219 @@
+/* key.c - generating, encoding, decoding and describing private keys. */
+#include "key.h"
+
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PKI_KEY_PEM_MAX (64 * 1024)
+
+static const int rsa_sizes[] = {2048, 3072, 4096, 8192};
+static const int ec_sizes[] = {256, 384, 521};
+
+static int size_allowed(int bits, const int *sizes, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (sizes[i] == bits)
+            return 1;
+    return 0;
+}
+
+static int parse_bits(const char *size, int *bits, struct pki_err *err)
+{
+    char *end;
+    long v;
+
+    if (size[0] < '0' || size[0] > '9')
+        return pki_err_set(err, PKI_ERR_INPUT, "invalid key size \"%s\"", size);
+    v = strtol(size, &end, 10);
+    if (*end != '\0' || v <= 0 || v > 65536)
+        return pki_err_set(err, PKI_ERR_INPUT, "invalid key size \"%s\"", size);
+    *bits = (int)v;
+    return PKI_OK;
+}
+
+int pki_key_spec_parse(const char *type, const char *size, struct pki_key_spec *out,
+                       struct pki_err *err)
+{
+    struct pki_key_spec s = {PKI_KEY_RSA, 2048};
+
+    if (type == NULL || strcmp(type, "rsa") == 0) {
+        s.type = PKI_KEY_RSA;
+    } else if (strcmp(type, "ecdsa") == 0 || strcmp(type, "ec") == 0) {
+        s.type = PKI_KEY_ECDSA;
+        s.bits = 256;
+    } else if (strcmp(type, "ed25519") == 0) {
+        s.type = PKI_KEY_ED25519;
+        s.bits = 0;
+    } else {
+        return pki_err_set(err, PKI_ERR_INPUT,
+                           "unsupported key type \"%s\" (use rsa, ecdsa or ed25519)", type);
+    }
+    if (size != NULL) {
+        if (s.type == PKI_KEY_ED25519)
+            return pki_err_set(err, PKI_ERR_INPUT, "--key-size does not apply to ed25519 keys");
+        if (parse_bits(size, &s.bits, err) != PKI_OK)
+            return err ? err->code : PKI_ERR_INPUT;
+        if (s.type == PKI_KEY_RSA && !size_allowed(s.bits, rsa_sizes, 4))
+            return pki_err_set(err, PKI_ERR_INPUT, "unsupported RSA key size %s "
+                               "(use 2048, 3072, 4096 or 8192)", size);
+        if (s.type == PKI_KEY_ECDSA && !size_allowed(s.bits, ec_sizes, 3))
+            return pki_err_set(err, PKI_ERR_INPUT, "unsupported ECDSA key size %s "
+                               "(use 256, 384 or 521)", size);
+    }
+    *out = s;
+    return PKI_OK;
+}
+
+static const char *curve_name(int bits)
+{
+    return bits == 384 ? "P-384" : bits == 521 ? "P-521" : "P-256";
+}
+
+EVP_PKEY *pki_key_generate(const struct pki_key_spec *spec, struct pki_err *err)
+{
+    EVP_PKEY *key = NULL;
+
+    switch (spec->type) {
+    case PKI_KEY_RSA:
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)spec->bits);
+        break;
+    case PKI_KEY_ECDSA:
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", curve_name(spec->bits));
+        break;
+    case PKI_KEY_ED25519:
+        key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+        break;
+    }
+    if (key == NULL)
+        pki_err_set_ssl(err, PKI_ERR_CRYPTO, "key generation failed");
+    return key;
+}
+
+/* Moves what a memory BIO holds into out. The BIO is a secure-memory one,
+ * so its own storage is wiped when it is freed. */
+static int bio_to_buf(BIO *bio, struct pki_buf *out, struct pki_err *err)
+{
+    char *data;
+    long len = BIO_get_mem_data(bio, &data);
+
+    if (len <= 0)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "key encoding produced nothing");
+    return pki_buf_set(out, data, (size_t)len, err);
+}
+
+int pki_key_to_pem(EVP_PKEY *key, struct pki_buf *out, struct pki_err *err)
+{
+    BIO *bio = BIO_new(BIO_s_secmem());
+    int rc;
+
+    if (bio == NULL)
+        return pki_err_set_ssl(err, PKI_ERR_INTERNAL, "out of memory");
+    if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1)
+        rc = pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot encode the private key as PEM");
+    else
+        rc = bio_to_buf(bio, out, err);
+    BIO_free(bio);
+    return rc;
+}
+
+int pki_key_to_pkcs8_der(EVP_PKEY *key, struct pki_buf *out, struct pki_err *err)
+{
+    BIO *bio = BIO_new(BIO_s_secmem());
+    int rc;
+
+    if (bio == NULL)
+        return pki_err_set_ssl(err, PKI_ERR_INTERNAL, "out of memory");
+    if (i2d_PKCS8PrivateKey_bio(bio, key, NULL, NULL, 0, NULL, NULL) != 1)
+        rc = pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot encode the private key as PKCS#8");
+    else
+        rc = bio_to_buf(bio, out, err);
+    BIO_free(bio);
+    return rc;
+}
+
+/* Refuses to prompt: an encrypted key is an error, not a question on a tty. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    (void)u;
+    return -1;
+}
+
+EVP_PKEY *pki_key_from_pem(const unsigned char *pem, size_t len, struct pki_err *err)
+{
+    EVP_PKEY *key = NULL;
+    BIO *bio;
+
+    if (len == 0 || len > PKI_KEY_PEM_MAX) {
+        pki_err_set(err, PKI_ERR_INPUT, "not a PEM private key (%s)",
+                    len == 0 ? "empty" : "too large");
+        return NULL;
+    }
+    if (memmem(pem, len, "ENCRYPTED", 9) != NULL) {
+        pki_err_set(err, PKI_ERR_INPUT, "the private key is encrypted; pkictl needs an "
+                    "unencrypted key (decrypt it with `openssl pkey`)");
+        return NULL;
+    }
+    bio = BIO_new_mem_buf(pem, (int)len);
+    if (bio == NULL) {
+        pki_err_set_ssl(err, PKI_ERR_INTERNAL, "out of memory");
+        return NULL;
+    }
+    key = PEM_read_bio_PrivateKey_ex(bio, NULL, no_passphrase, NULL, NULL, NULL);
+    BIO_free(bio);
+    if (key == NULL)
+        pki_err_set_ssl(err, PKI_ERR_INPUT, "not a valid PEM private key");
+    return key;
+}
+
+int pki_key_matches_cert(EVP_PKEY *key, X509 *cert)
+{
+    EVP_PKEY *pub = X509_get0_pubkey(cert);
+
+    return pub != NULL && EVP_PKEY_eq(key, pub) == 1;
+}
+
+void pki_key_describe(EVP_PKEY *key, char *buf, size_t len)
+{
+    char group[64];
+
+    if (EVP_PKEY_is_a(key, "RSA")) {
+        snprintf(buf, len, "RSA %d", EVP_PKEY_get_bits(key));
+    } else if (EVP_PKEY_is_a(key, "EC")) {
+        if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group,
+                                           sizeof(group), NULL) != 1)
+            snprintf(group, sizeof(group), "%d bits", EVP_PKEY_get_bits(key));
+        else if (strcmp(group, "prime256v1") == 0)
+            snprintf(group, sizeof(group), "P-256");
+        else if (strcmp(group, "secp384r1") == 0)
+            snprintf(group, sizeof(group), "P-384");
+        else if (strcmp(group, "secp521r1") == 0)
+            snprintf(group, sizeof(group), "P-521");
+        snprintf(buf, len, "ECDSA %s", group);
+    } else if (EVP_PKEY_is_a(key, "ED25519")) {
+        snprintf(buf, len, "Ed25519");
+    } else {
+        snprintf(buf, len, "%s", EVP_PKEY_get0_type_name(key));
+    }
+}
+
+const EVP_MD *pki_key_sign_digest(EVP_PKEY *key)
+{
+    if (EVP_PKEY_is_a(key, "ED25519") || EVP_PKEY_is_a(key, "ED448"))
+        return NULL;
+    if (EVP_PKEY_is_a(key, "EC")) {
+        if (EVP_PKEY_get_bits(key) >= 521)
+            return EVP_sha512();
+        if (EVP_PKEY_get_bits(key) >= 384)
+            return EVP_sha384();
+    }
+    return EVP_sha256();
+}

@@ -1,0 +1,29 @@
+/*
+ * pem.h - certificate bundles in PEM: strict parsing of outside input, and
+ * encoding. A returned STACK_OF(X509) belongs to the caller
+ * (pki_certs_free).
+ */
+#ifndef PKI_PEM_H
+#define PKI_PEM_H
+
+#include <openssl/x509.h>
+
+#include "buf.h"
+#include "err.h"
+
+#define PKI_PEM_CERTS_MAX 64            /* certificates in one bundle */
+#define PKI_PEM_FILE_MAX (1024 * 1024)  /* bytes in one PEM file */
+
+/* Parses every certificate in pem, in order. Fails unless there is at least
+ * one, every "-----BEGIN" block is a well-formed CERTIFICATE whose DER is
+ * exactly one certificate, and there are at most PKI_PEM_CERTS_MAX. */
+PKI_MUST_CHECK STACK_OF(X509) *pki_pem_read_certs(const unsigned char *pem, size_t len,
+                                                  struct pki_err *err);
+
+/* Frees a stack of certificates and the certificates in it; NULL is fine. */
+void pki_certs_free(STACK_OF(X509) *certs);
+
+/* Appends cert as PEM to out. */
+PKI_MUST_CHECK int pki_pem_append_cert(X509 *cert, struct pki_buf *out, struct pki_err *err);
+
+#endif

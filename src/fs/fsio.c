@@ -1,0 +1,250 @@
+/* fsio.c - atomic durable writes and bounded reads. */
+#include "fsio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+int fs_join(const char *dir, const char *name, char *out, size_t len, struct pki_err *err)
+{
+    int n = snprintf(out, len, "%s%s%s", dir,
+                     (dir[0] && dir[strlen(dir) - 1] == '/') ? "" : "/", name);
+
+    if (n < 0 || (size_t)n >= len)
+        return pki_err_set(err, PKI_ERR_INPUT, "path %s/%s is too long", dir, name);
+    return PKI_OK;
+}
+
+int fs_exists(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0;
+}
+
+/* The folder that holds path ("." for a bare name). */
+static int parent_of(const char *path, char *out, size_t len, struct pki_err *err)
+{
+    char tmp[PATH_MAX];
+
+    if (strlen(path) >= sizeof(tmp))
+        return pki_err_set(err, PKI_ERR_INPUT, "path %s is too long", path);
+    memcpy(tmp, path, strlen(path) + 1);
+    if (snprintf(out, len, "%s", dirname(tmp)) >= (int)len)
+        return pki_err_set(err, PKI_ERR_INPUT, "path %s is too long", path);
+    return PKI_OK;
+}
+
+static int write_fully(int fd, const unsigned char *p, size_t len)
+{
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int sync_dir(const char *dir, struct pki_err *err)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0 || fsync(fd) != 0) {
+        int e = errno;
+
+        if (fd >= 0)
+            close(fd);
+        return pki_err_set(err, PKI_ERR_IO, "cannot sync folder %s: %s", dir, strerror(e));
+    }
+    close(fd);
+    return PKI_OK;
+}
+
+/* Creates the temp file with mkostemp: mode 0600 from the start, O_EXCL. */
+static int fill_temp(const struct fs_file *f, char *tmp, struct pki_err *err)
+{
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    int e;
+
+    if (fd < 0)
+        return pki_err_set(err, PKI_ERR_IO, "cannot create a file next to %s: %s", f->path,
+                           strerror(errno));
+    if ((!f->secret && fchmod(fd, 0644) != 0) ||
+        write_fully(fd, f->data->data, f->data->len) != 0 || fsync(fd) != 0) {
+        e = errno;
+        close(fd);
+        unlink(tmp);
+        return pki_err_set(err, PKI_ERR_IO, "cannot write %s: %s", f->path, strerror(e));
+    }
+    if (close(fd) != 0) {
+        e = errno;
+        unlink(tmp);
+        return pki_err_set(err, PKI_ERR_IO, "cannot write %s: %s", f->path, strerror(e));
+    }
+    return PKI_OK;
+}
+
+/* Moves tmp to path; without overwrite, fails if path exists, atomically. */
+static int place(const char *tmp, const char *path, int replace, struct pki_err *err)
+{
+    int rc;
+
+    if (replace)
+        rc = rename(tmp, path);
+    else {
+        rc = renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE);
+        if (rc != 0 && (errno == EINVAL || errno == ENOSYS)) {
+            /* File systems without RENAME_NOREPLACE: link() also refuses to replace. */
+            rc = link(tmp, path);
+            if (rc == 0)
+                unlink(tmp);
+        }
+    }
+    if (rc == 0)
+        return PKI_OK;
+    if (errno == EEXIST)
+        return pki_err_set(err, PKI_ERR_EXISTS, "%s already exists", path);
+    return pki_err_set(err, PKI_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+}
+
+int fs_write_atomic(const struct fs_file *f, struct pki_err *err)
+{
+    char dir[PATH_MAX], tmp[PATH_MAX + 32];
+    int rc;
+
+    rc = parent_of(f->path, dir, sizeof(dir), err);
+    if (rc != PKI_OK)
+        return rc;
+    if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", f->path) >= (int)sizeof(tmp))
+        return pki_err_set(err, PKI_ERR_INPUT, "path %s is too long", f->path);
+    rc = fill_temp(f, tmp, err);
+    if (rc != PKI_OK)
+        return rc;
+    rc = place(tmp, f->path, f->replace, err);
+    if (rc != PKI_OK) {
+        unlink(tmp);
+        return rc;
+    }
+    return sync_dir(dir, err);
+}
+
+int fs_check_absent(const struct fs_file *files, size_t n, struct pki_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!files[i].replace && fs_exists(files[i].path))
+            return pki_err_set(err, PKI_ERR_EXISTS, "%s already exists", files[i].path);
+    return PKI_OK;
+}
+
+int fs_write_all(const struct fs_file *files, size_t n, struct pki_err *err)
+{
+    unsigned char created[16] = {0};
+    size_t i;
+    int rc;
+
+    if (n > sizeof(created))
+        return pki_err_set(err, PKI_ERR_INTERNAL, "too many files in one write");
+    rc = fs_check_absent(files, n, err);
+    if (rc != PKI_OK)
+        return rc;
+    for (i = 0; i < n; i++)
+        created[i] = !fs_exists(files[i].path);
+    for (i = 0; i < n; i++) {
+        rc = fs_write_atomic(&files[i], err);
+        if (rc != PKI_OK)
+            break;
+    }
+    if (rc != PKI_OK) {
+        /* Leave no half-made set behind: remove what this call created
+         * (files[i] itself failed, so it is not ours to remove). */
+        while (i-- > 0)
+            if (created[i])
+                unlink(files[i].path);
+    }
+    return rc;
+}
+
+int fs_read_file(const char *path, size_t max, struct pki_buf *out, mode_t *mode,
+                 struct pki_err *err)
+{
+    struct pki_buf b = {NULL, 0};
+    unsigned char chunk[4096];
+    struct stat st;
+    ssize_t n;
+    int fd, rc = PKI_OK;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return pki_err_set(err, errno == ENOENT ? PKI_ERR_NOTFOUND : PKI_ERR_IO,
+                           "cannot read %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return pki_err_set(err, PKI_ERR_INPUT, "%s is not a regular file", path);
+    }
+    for (;;) {
+        n = read(fd, chunk, sizeof(chunk));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = pki_err_set(err, PKI_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        if (b.len + (size_t)n > max) {
+            rc = pki_err_set(err, PKI_ERR_INPUT, "%s is larger than %zu bytes", path, max);
+            break;
+        }
+        rc = pki_buf_append(&b, chunk, (size_t)n, err);
+        if (rc != PKI_OK)
+            break;
+    }
+    OPENSSL_cleanse(chunk, sizeof(chunk));
+    close(fd);
+    if (rc != PKI_OK) {
+        pki_buf_free(&b);
+        return rc;
+    }
+    pki_buf_free(out);
+    *out = b;
+    if (mode != NULL)
+        *mode = st.st_mode;
+    return PKI_OK;
+}
+
+int fs_check_key_mode(const char *path, mode_t mode, struct pki_err *err)
+{
+    if ((mode & 077) == 0)
+        return PKI_OK;
+    return pki_err_set(err, PKI_ERR_POLICY,
+                       "%s: permissions %04o are too open; a key file must not be readable "
+                       "by group or others (chmod 600 it)", path, (unsigned)(mode & 07777));
+}
+
+int fs_check_dir(const char *path, const char *what, struct pki_err *err)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return pki_err_set(err, PKI_ERR_NOTFOUND, "%s \"%s\" does not exist%s", what, path,
+                           errno == ENOENT ? "; create it first" : "");
+    if (!S_ISDIR(st.st_mode))
+        return pki_err_set(err, PKI_ERR_INPUT, "%s \"%s\" is not a directory", what, path);
+    return PKI_OK;
+}

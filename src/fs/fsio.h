@@ -1,0 +1,57 @@
+/*
+ * fsio.h - files as pkictl writes and reads them: atomic, durable writes that
+ * never replace a file by accident, key files private from their first byte,
+ * and bounded reads that report a file's permission bits.
+ */
+#ifndef PKI_FSIO_H
+#define PKI_FSIO_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "err.h"
+
+/* One file to write. secret != 0: created mode 0600 and never widened;
+ * otherwise the file ends with mode 0644. replace != 0: an existing file is
+ * replaced; otherwise it is refused with PKI_ERR_EXISTS. */
+struct fs_file {
+    const char *path;
+    const struct pki_buf *data;
+    int secret;
+    int replace;
+};
+
+/* Writes f->path atomically: a temp file in the same folder, fsync, rename
+ * into place (without f->replace, a path that exists is refused even if it
+ * appears meanwhile), fsync of the folder. */
+PKI_MUST_CHECK int fs_write_atomic(const struct fs_file *f, struct pki_err *err);
+
+/* PKI_ERR_EXISTS naming the first of files that exists without replace. */
+PKI_MUST_CHECK int fs_check_absent(const struct fs_file *files, size_t n, struct pki_err *err);
+
+/* Writes several files. Before writing any, checks them with fs_check_absent,
+ * so a refusal changes nothing. If a write fails midway, the files this call
+ * created are removed again. */
+PKI_MUST_CHECK int fs_write_all(const struct fs_file *files, size_t n, struct pki_err *err);
+
+/* Reads at most max bytes of path into out (wiped when freed) and its mode
+ * bits into *mode (if mode is not NULL). A missing file is PKI_ERR_NOTFOUND. */
+PKI_MUST_CHECK int fs_read_file(const char *path, size_t max, struct pki_buf *out,
+                                mode_t *mode, struct pki_err *err);
+
+/* PKI_OK if a key file's mode has no group or world bits; a message that
+ * names the file and its mode otherwise. */
+PKI_MUST_CHECK int fs_check_key_mode(const char *path, mode_t mode, struct pki_err *err);
+
+/* PKI_OK if path names an existing directory. */
+PKI_MUST_CHECK int fs_check_dir(const char *path, const char *what, struct pki_err *err);
+
+/* 1 if path exists (as anything, a dangling link included), else 0. */
+int fs_exists(const char *path);
+
+/* Joins dir and name into out; fails if it does not fit. */
+PKI_MUST_CHECK int fs_join(const char *dir, const char *name, char *out, size_t len,
+                           struct pki_err *err);
+
+#endif
