@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "key.h"
+#include "spki.h"
 
 #define SERIAL_BYTES 16
 
@@ -107,8 +108,6 @@ static int add_extensions(X509 *x, const struct pki_cert_params *p, struct pki_e
     int rc;
 
     X509V3_set_ctx(&ctx, p->issuer ? p->issuer : x, x, NULL, NULL, 0);
-    if (X509V3_set_issuer_pkey(&ctx, p->issuer_key) != 1)
-        return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot use the issuer's key");
     rc = add_ext(x, &ctx, NID_basic_constraints,
                  p->role == PKI_ROLE_CA ? "critical,CA:TRUE" : "critical,CA:FALSE", err);
     if (rc == PKI_OK)
@@ -117,9 +116,7 @@ static int add_extensions(X509 *x, const struct pki_cert_params *p, struct pki_e
         rc = add_ext(x, &ctx, NID_ext_key_usage,
                      p->role == PKI_ROLE_NODE ? "serverAuth,clientAuth" : "clientAuth", err);
     if (rc == PKI_OK)
-        rc = add_ext(x, &ctx, NID_subject_key_identifier, "hash", err);
-    if (rc == PKI_OK)
-        rc = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err);
+        rc = pki_spki_add_key_ids(x, p->issuer, err);
     if (rc == PKI_OK && p->nhosts > 0)
         rc = add_sans(x, p, err);
     return rc;
@@ -199,10 +196,12 @@ X509 *pki_cert_issue(const struct pki_cert_params *p, struct pki_err *err)
         pki_err_set_ssl(err, PKI_ERR_INTERNAL, "out of memory");
         return NULL;
     }
-    if (X509_set_version(x, X509_VERSION_3) != 1 || X509_set_pubkey(x, p->subject_key) != 1) {
-        pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot set the certificate's key");
+    if (X509_set_version(x, X509_VERSION_3) != 1) {
+        pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot set the certificate's version");
         goto fail;
     }
+    if (pki_spki_set(x, p->subject_key, err) != PKI_OK)
+        goto fail;
     if (set_serial(x, err) != PKI_OK || set_validity(x, p, err) != PKI_OK ||
         set_names(x, p, err) != PKI_OK || add_extensions(x, p, err) != PKI_OK)
         goto fail;
