@@ -42,8 +42,10 @@ PKI_MUST_CHECK int pki_key_to_pem(EVP_PKEY *key, struct pki_buf *out, struct pki
 PKI_MUST_CHECK int pki_key_to_pkcs8_der(EVP_PKEY *key, struct pki_buf *out,
                                         struct pki_err *err);
 
-/* Decodes one private key from PEM text (PKCS#8, or the traditional RSA/EC
- * forms). Encrypted keys are refused: nothing prompts for a passphrase. */
+/* Decodes the first private key in PEM text: PKCS#8 ("PRIVATE KEY") holding
+ * an RSA, EC or Ed25519 key, or the traditional "RSA PRIVATE KEY" and "EC
+ * PRIVATE KEY" forms. Encrypted keys are refused: nothing prompts for a
+ * passphrase. */
 PKI_MUST_CHECK EVP_PKEY *pki_key_from_pem(const unsigned char *pem, size_t len,
                                           struct pki_err *err);
 
