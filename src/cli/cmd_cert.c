@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "duration.h"
@@ -147,6 +148,17 @@ static int make_opts(struct args *a, const char *default_lifetime, struct certsd
     return rc;
 }
 
+/* Long work gets a word of progress, on a terminal only, so scripts see
+ * nothing but results and errors. */
+static void say_if_slow(const struct certsdir_opts *o, int reusing_key)
+{
+    if (reusing_key || o->key_spec.type != PKI_KEY_RSA || o->key_spec.bits < 4096 ||
+        !isatty(STDERR_FILENO))
+        return;
+    fprintf(stderr, "generating a %d-bit RSA key (this can take %s)...\n", o->key_spec.bits,
+            o->key_spec.bits >= 8192 ? "a minute" : "a few seconds");
+}
+
 /* Reports what a create command did, or why it did not. */
 static int finish_create(int rc, struct pki_err *err, const struct certsdir_written *w)
 {
@@ -177,6 +189,7 @@ static int run_create_ca(const struct subcommand *sc, struct args *a)
     rc = make_opts(a, DEFAULT_CA_LIFETIME, &o);
     if (rc != EXIT_OK)
         return rc;
+    say_if_slow(&o, o.allow_ca_key_reuse && access(o.ca_key_path, F_OK) == 0);
     return finish_create(certsdir_create_ca(&o, &w, &err), &err, &w);
 }
 
@@ -192,6 +205,7 @@ static int run_create_node(const struct subcommand *sc, struct args *a)
     rc = make_opts(a, DEFAULT_LEAF_LIFETIME, &o);
     if (rc != EXIT_OK)
         return rc;
+    say_if_slow(&o, 0);
     rc = certsdir_create_node(&o, (const char *const *)a->pos, (size_t)a->npos, &w, &err);
     return finish_create(rc, &err, &w);
 }
@@ -208,6 +222,7 @@ static int run_create_client(const struct subcommand *sc, struct args *a)
     rc = make_opts(a, DEFAULT_LEAF_LIFETIME, &o);
     if (rc != EXIT_OK)
         return rc;
+    say_if_slow(&o, 0);
     return finish_create(certsdir_create_client(&o, a->pos[0], &w, &err), &err, &w);
 }
 
@@ -230,8 +245,10 @@ static int run_list(const struct subcommand *sc, struct args *a)
 
     if (a->npos > 0)
         return cli_usage_error("%s takes no arguments (got \"%s\")", sc->name, a->pos[0]);
-    if (a->format != NULL && strcmp(a->format, "table") != 0 && strcmp(a->format, "json") != 0)
-        return cli_usage_error("unknown --format \"%s\" (use table or json)", a->format);
+    if (a->format != NULL && strcmp(a->format, "table") != 0 && strcmp(a->format, "json") != 0) {
+        pki_err_set(&err, PKI_ERR_INPUT, "unknown --format \"%s\" (use table or json)", a->format);
+        return cli_fail(&err);
+    }
     json = a->format != NULL && strcmp(a->format, "json") == 0;
     rc = resolve_certs_dir(a);
     if (rc == EXIT_OK)
@@ -384,10 +401,13 @@ int cli_cert_main(int argc, char **argv)
     size_t i;
     int rc;
 
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+    if (argc < 2)
+        return cli_usage_error("missing subcommand: create-ca, create-node, create-client or "
+                               "list (see pkictl cert --help)");
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
-        fputs(cert_usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+        fputs(cert_usage, stdout);
+        return EXIT_OK;
     }
     for (i = 0; i < NSUB; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)

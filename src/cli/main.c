@@ -26,23 +26,38 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 failed or refused, 2 bad command line,\n"
     "3 'cert list' found problems. See man pkictl.\n";
 
+/* Prints "pkictl: " and msg as one line, with control characters and other
+ * bytes that are not printable ASCII shown as \xNN: a message may quote a
+ * host name or path the user typed, and must stay one line on a terminal. */
+static void print_error_line(const char *msg)
+{
+    const unsigned char *p;
+
+    fputs("pkictl: ", stderr);
+    for (p = (const unsigned char *)msg; *p != '\0'; p++) {
+        if (*p >= 0x20 && *p < 0x7f)
+            fputc(*p, stderr);
+        else
+            fprintf(stderr, "\\x%02x", *p);
+    }
+    fputc('\n', stderr);
+}
+
 int cli_fail(const struct pki_err *err)
 {
-    int code = err->code;
-
-    fprintf(stderr, "pkictl: %s\n", err->msg[0] ? err->msg : "failed");
-    return code == PKI_ERR_USAGE ? EXIT_USAGE : EXIT_FAILED;
+    print_error_line(err->msg[0] ? err->msg : "failed");
+    return err->code == PKI_ERR_USAGE ? EXIT_USAGE : EXIT_FAILED;
 }
 
 int cli_usage_error(const char *fmt, ...)
 {
+    char msg[PKI_ERR_MSG_MAX];
     va_list ap;
 
-    fputs("pkictl: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    print_error_line(msg);
     return EXIT_USAGE;
 }
 
@@ -51,10 +66,8 @@ int main(int argc, char **argv)
     /* pkictl needs no openssl.cnf: skipping it saves start-up time and keeps
      * a system-wide config from changing what we generate. */
     OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-    if (argc < 2) {
-        fputs(usage_text, stderr);
-        return EXIT_USAGE;
-    }
+    if (argc < 2)
+        return cli_usage_error("missing command (see pkictl --help)");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         fputs(usage_text, stdout);

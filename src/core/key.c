@@ -45,7 +45,7 @@ int pki_key_spec_parse(const char *type, const char *size, struct pki_key_spec *
 
     if (type == NULL || strcmp(type, "rsa") == 0) {
         s.type = PKI_KEY_RSA;
-    } else if (strcmp(type, "ecdsa") == 0 || strcmp(type, "ec") == 0) {
+    } else if (strcmp(type, "ecdsa") == 0) {
         s.type = PKI_KEY_ECDSA;
         s.bits = 256;
     } else if (strcmp(type, "ed25519") == 0) {
