@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "key.h"
-#include "spki.h"
 
 #define SERIAL_BYTES 16
 
@@ -115,8 +114,13 @@ static int add_extensions(X509 *x, const struct pki_cert_params *p, struct pki_e
     if (rc == PKI_OK && p->role != PKI_ROLE_CA)
         rc = add_ext(x, &ctx, NID_ext_key_usage,
                      p->role == PKI_ROLE_NODE ? "serverAuth,clientAuth" : "clientAuth", err);
+    /* RFC 5280 4.2.1.2 method 1. The issuer's key is deliberately not given
+     * to the context: for a self-signed certificate the AKI then copies the
+     * SKI just added, where OpenSSL 3.0 would otherwise re-encode the key. */
     if (rc == PKI_OK)
-        rc = pki_spki_add_key_ids(x, p->issuer, err);
+        rc = add_ext(x, &ctx, NID_subject_key_identifier, "hash", err);
+    if (rc == PKI_OK)
+        rc = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err);
     if (rc == PKI_OK && p->nhosts > 0)
         rc = add_sans(x, p, err);
     return rc;
@@ -166,8 +170,6 @@ static int check_issuer(const struct pki_cert_params *p, struct pki_err *err)
 
 static int set_validity(X509 *x, const struct pki_cert_params *p, struct pki_err *err)
 {
-    if (p->lifetime <= 0)
-        return pki_err_set(err, PKI_ERR_USAGE, "the lifetime must be positive");
     if (X509_time_adj_ex(X509_getm_notBefore(x), 0, -PKI_CERT_BACKDATE_SECONDS,
                          (time_t *)&p->now) == NULL ||
         X509_time_adj_ex(X509_getm_notAfter(x), (int)(p->lifetime / 86400),
@@ -189,6 +191,16 @@ X509 *pki_cert_issue(const struct pki_cert_params *p, struct pki_err *err)
         pki_err_set(err, PKI_ERR_POLICY, "the CA key does not match the CA certificate");
         return NULL;
     }
+    if (p->lifetime <= 0) {
+        pki_err_set(err, PKI_ERR_USAGE, "the lifetime must be positive");
+        return NULL;
+    }
+    if (p->lifetime > PKI_CERT_LIFETIME_MAX || p->now < 0 ||
+        p->now > (time_t)(INT64_MAX - PKI_CERT_LIFETIME_MAX)) {
+        pki_err_set(err, PKI_ERR_INPUT, "cannot represent the validity period (the lifetime "
+                    "must be between 1s and 2562047h)");
+        return NULL;
+    }
     if (check_issuer(p, err) != PKI_OK)
         return NULL;
     x = X509_new();
@@ -200,8 +212,11 @@ X509 *pki_cert_issue(const struct pki_cert_params *p, struct pki_err *err)
         pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot set the certificate's version");
         goto fail;
     }
-    if (pki_spki_set(x, p->subject_key, err) != PKI_OK)
+    /* Sets the SPKI and caches the key, so X509_get0_pubkey works on the result. */
+    if (X509_set_pubkey(x, p->subject_key) != 1) {
+        pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot set the certificate's public key");
         goto fail;
+    }
     if (set_serial(x, err) != PKI_OK || set_validity(x, p, err) != PKI_OK ||
         set_names(x, p, err) != PKI_OK || add_extensions(x, p, err) != PKI_OK)
         goto fail;

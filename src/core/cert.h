@@ -16,6 +16,9 @@
 #include "err.h"
 #include "name.h"
 
+/* The longest lifetime: Go's largest duration (2562047h), ~292 years. */
+#define PKI_CERT_LIFETIME_MAX INT64_C(9223372036)
+
 /* notBefore is set this far before "now", for clocks that lag ours. */
 #define PKI_CERT_BACKDATE_SECONDS 3600
 
@@ -31,7 +34,7 @@ struct pki_cert_params {
     const char *common_name;       /* subject CN */
     const struct pki_host *hosts;  /* SANs; may be NULL when nhosts is 0 */
     size_t nhosts;
-    int64_t lifetime;              /* seconds from now */
+    int64_t lifetime;              /* seconds from now, 1..PKI_CERT_LIFETIME_MAX */
     time_t now;                    /* the caller's clock */
     EVP_PKEY *subject_key;         /* its public half goes in the certificate */
     X509 *issuer;                  /* NULL for a self-signed certificate */

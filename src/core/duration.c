@@ -108,10 +108,10 @@ int pki_duration_parse(const char *text, int64_t *seconds, struct pki_err *err)
         if (whole > (uint64_t)INT64_MAX / u->ns)
             return too_big(text, err);
         add = whole * u->ns;
-        /* frac/scale of a unit: double keeps far more than the whole seconds
-         * we keep, and frac * ns could overflow 64 bits. */
+        /* frac/scale of a unit, exactly: frac < 10^18 and ns < 10^14, so the
+         * product needs 128 bits; it is truncated like Go's parser does. */
         if (frac > 0)
-            add += (uint64_t)((double)frac * ((double)u->ns / (double)scale));
+            add += (uint64_t)((unsigned __int128)frac * u->ns / scale);
         if (add > (uint64_t)INT64_MAX - total)
             return too_big(text, err);
         total += add;
@@ -127,7 +127,14 @@ int pki_duration_parse(const char *text, int64_t *seconds, struct pki_err *err)
 
 void pki_duration_format(int64_t seconds, char *buf, size_t len)
 {
-    int64_t h = seconds / 3600, m = (seconds / 60) % 60, s = seconds % 60;
+    long long h = (long long)(seconds / 3600), m = (long long)((seconds / 60) % 60),
+              s = (long long)(seconds % 60);
 
-    snprintf(buf, len, "%lldh%lldm%llds", (long long)h, (long long)m, (long long)s);
+    /* As Go's time.Duration.String: leading zero units are left out. */
+    if (h > 0)
+        snprintf(buf, len, "%lldh%lldm%llds", h, m, s);
+    else if (m > 0)
+        snprintf(buf, len, "%lldm%llds", m, s);
+    else
+        snprintf(buf, len, "%llds", s);
 }

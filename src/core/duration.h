@@ -17,7 +17,7 @@
 PKI_MUST_CHECK int pki_duration_parse(const char *text, int64_t *seconds,
                                       struct pki_err *err);
 
-/* Writes seconds as "1234h5m6s" (Go's style, whole seconds) into buf. */
+/* Writes seconds (>= 0) in Go's style into buf: "1h0m0s", "1m30s", "5s". */
 void pki_duration_format(int64_t seconds, char *buf, size_t len);
 
 #endif

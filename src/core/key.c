@@ -4,12 +4,14 @@
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PKI_KEY_PEM_MAX (64 * 1024)
+#define PKI_KEY_PEM_BLOCKS_MAX 16
 
 static const int rsa_sizes[] = {2048, 3072, 4096, 8192};
 static const int ec_sizes[] = {256, 384, 521};
@@ -191,6 +193,10 @@ static EVP_PKEY *decode_der(const char *label, const unsigned char *der, long le
         pki_err_set_ssl(err, PKI_ERR_INPUT, "not a valid %s private key", type);
     }
     OSSL_DECODER_CTX_free(dctx);
+    if (key != NULL && pki_key_check_supported(key, err) != PKI_OK) {
+        EVP_PKEY_free(key);
+        key = NULL;
+    }
     return key;
 }
 
@@ -200,6 +206,8 @@ EVP_PKEY *pki_key_from_pem(const unsigned char *pem, size_t len, struct pki_err 
     unsigned char *der = NULL;
     EVP_PKEY *key = NULL;
     long der_len = 0;
+    char first_label[48] = "";
+    int i, is_key;
     BIO *bio;
 
     if (len == 0 || len > PKI_KEY_PEM_MAX) {
@@ -217,18 +225,61 @@ EVP_PKEY *pki_key_from_pem(const unsigned char *pem, size_t len, struct pki_err 
         pki_err_set_ssl(err, PKI_ERR_INTERNAL, "out of memory");
         return NULL;
     }
-    if (PEM_read_bio(bio, &label, &header, &der, &der_len) != 1)
-        pki_err_set_ssl(err, PKI_ERR_INPUT, "not a valid PEM private key");
-    else if (header[0] != '\0')
-        pki_err_set(err, PKI_ERR_INPUT, "the PEM private key has unexpected headers");
-    else
-        key = decode_der(label, der, der_len, err);
-    BIO_free(bio);
-    OPENSSL_free(label);
-    OPENSSL_free(header);
-    if (der != NULL)
+    /* Skip blocks that are not keys, such as the certificate of a combined
+     * cert+key file; stop at the first key. */
+    for (i = 0; i < PKI_KEY_PEM_BLOCKS_MAX; i++) {
+        if (PEM_read_bio(bio, &label, &header, &der, &der_len) != 1) {
+            if (i == 0)
+                pki_err_set_ssl(err, PKI_ERR_INPUT, "not a valid PEM private key");
+            else
+                pki_err_set(err, PKI_ERR_INPUT, "not a private key (the PEM block is \"%.40s\")",
+                            first_label);
+            break;
+        }
+        is_key = strstr(label, "PRIVATE KEY") != NULL;
+        if (i == 0)
+            snprintf(first_label, sizeof(first_label), "%s", label);
+        if (is_key && header[0] != '\0')
+            pki_err_set(err, PKI_ERR_INPUT, "the PEM private key has unexpected headers");
+        else if (is_key)
+            key = decode_der(label, der, der_len, err);
+        OPENSSL_free(label);
+        OPENSSL_free(header);
         OPENSSL_clear_free(der, (size_t)der_len);
+        label = header = NULL;
+        der = NULL;
+        if (is_key)
+            break;
+    }
+    ERR_clear_error();
+    BIO_free(bio);
     return key;
+}
+
+int pki_key_check_supported(EVP_PKEY *key, struct pki_err *err)
+{
+    char group[64] = "";
+
+    /* EVP_PKEY_is_a(key, "EC") is false for SM2, which shares the EC OID. */
+    if (EVP_PKEY_is_a(key, "RSA")) {
+        if (EVP_PKEY_get_bits(key) < 2048)
+            return pki_err_set(err, PKI_ERR_POLICY, "RSA key of %d bits is too weak (at least "
+                               "2048)", EVP_PKEY_get_bits(key));
+        return PKI_OK;
+    }
+    if (EVP_PKEY_is_a(key, "EC")) {
+        if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                           NULL) == 1 &&
+            (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0 ||
+             strcmp(group, "secp521r1") == 0))
+            return PKI_OK;
+        return pki_err_set(err, PKI_ERR_POLICY, "unsupported EC curve \"%.40s\" (use P-256, "
+                           "P-384 or P-521)", group[0] ? group : "explicit parameters");
+    }
+    if (EVP_PKEY_is_a(key, "ED25519"))
+        return PKI_OK;
+    return pki_err_set(err, PKI_ERR_POLICY, "unsupported key type %s (pkictl uses RSA, EC and "
+                       "Ed25519 keys)", EVP_PKEY_get0_type_name(key));
 }
 
 int pki_key_matches_cert(EVP_PKEY *key, X509 *cert)

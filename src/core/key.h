@@ -49,6 +49,11 @@ PKI_MUST_CHECK int pki_key_to_pkcs8_der(EVP_PKEY *key, struct pki_buf *out,
 PKI_MUST_CHECK EVP_PKEY *pki_key_from_pem(const unsigned char *pem, size_t len,
                                           struct pki_err *err);
 
+/* PKI_OK for the keys pkictl signs with: RSA of 2048 bits or more, EC on
+ * P-256, P-384 or P-521, and Ed25519; PKI_ERR_POLICY naming the problem
+ * otherwise (SM2, brainpool, short RSA, ...). */
+PKI_MUST_CHECK int pki_key_check_supported(EVP_PKEY *key, struct pki_err *err);
+
 /* 1 if key is the private half of cert's public key, else 0. */
 int pki_key_matches_cert(EVP_PKEY *key, X509 *cert);
 

@@ -189,7 +189,9 @@ int fs_read_file(const char *path, size_t max, struct pki_buf *out, mode_t *mode
     ssize_t n;
     int fd, rc = PKI_OK;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file
+     * ignores the flag, and anything else is refused just below. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return pki_err_set(err, errno == ENOENT ? PKI_ERR_NOTFOUND : PKI_ERR_IO,
                            "cannot read %s: %s", path, strerror(errno));

@@ -1,0 +1,292 @@
+/*
+ * unit_util.h - helpers shared by the cmocka unit tests (header-only; every
+ * helper is static inline so each test executable stays warning-free).
+ *
+ * Include after <setjmp.h>, <stdarg.h>, <stddef.h>, <stdint.h> and <cmocka.h>.
+ */
+#ifndef PKI_UNIT_UTIL_H
+#define PKI_UNIT_UTIL_H
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+#include "err.h"
+#include "key.h"
+#include "name.h"
+
+/* 2023-11-14 22:13:20 UTC: the fixed clock of every test. */
+#define T0 ((time_t)1700000000)
+#define HOUR ((int64_t)3600)
+#define DAY ((int64_t)86400)
+#define YEAR ((int64_t)365 * DAY)
+
+/* rc and err.code are both `want`, and err.msg contains `word`. */
+#define assert_err(rc, err, want, word)                                                    \
+    do {                                                                                   \
+        int rc_ = (rc);                                                                    \
+        if (rc_ != (want) || (err).code != (want))                                         \
+            fail_msg("expected code %d, got rc %d / err.code %d (\"%s\")", (int)(want),    \
+                     rc_, (err).code, (err).msg);                                          \
+        assert_msg_has(err, word);                                                         \
+    } while (0)
+
+#define assert_msg_has(err, word)                                                          \
+    do {                                                                                   \
+        if (strstr((err).msg, (word)) == NULL)                                             \
+            fail_msg("message \"%s\" lacks \"%s\"", (err).msg, (word));                    \
+    } while (0)
+
+#define assert_str_has(s, word)                                                            \
+    do {                                                                                   \
+        if (strstr((s), (word)) == NULL)                                                   \
+            fail_msg("\"%s\" lacks \"%s\"", (s), (word));                                  \
+    } while (0)
+
+#define assert_ok(rc, err)                                                                 \
+    do {                                                                                   \
+        int rc_ = (rc);                                                                    \
+        if (rc_ != PKI_OK)                                                                 \
+            fail_msg("expected PKI_OK, got %d (\"%s\")", rc_, (err).msg);                  \
+    } while (0)
+
+static inline EVP_PKEY *ut_key(enum pki_key_type type, int bits)
+{
+    struct pki_key_spec spec = {type, bits};
+    struct pki_err err = {0, ""};
+    EVP_PKEY *k = pki_key_generate(&spec, &err);
+
+    if (k == NULL)
+        fail_msg("key generation failed: %s", err.msg);
+    return k;
+}
+
+static inline EVP_PKEY *ut_ec(void)
+{
+    return ut_key(PKI_KEY_ECDSA, 256);
+}
+
+/* A copy of x as it reads back from DER (frees x), the way certificates
+ * come to the library from files. pki_cert_issue's own result is tested
+ * as such in test_cert.c and test_chain.c. */
+static inline X509 *ut_reparse(X509 *x)
+{
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    int len = i2d_X509(x, &der);
+    X509 *y;
+
+    assert_true(len > 0);
+    p = der;
+    y = d2i_X509(NULL, &p, len);
+    assert_non_null(y);
+    OPENSSL_free(der);
+    X509_free(x);
+    return y;
+}
+
+/* A self-signed CA (reparsed); fails the test if issuing fails. */
+static inline X509 *ut_ca(EVP_PKEY *key, time_t now, int64_t lifetime)
+{
+    struct pki_cert_params p;
+    struct pki_err err = {0, ""};
+    X509 *x;
+
+    memset(&p, 0, sizeof(p));
+    p.role = PKI_ROLE_CA;
+    p.organization = "test";
+    p.common_name = "test CA";
+    p.lifetime = lifetime;
+    p.now = now;
+    p.subject_key = key;
+    p.issuer_key = key;
+    x = pki_cert_issue(&p, &err);
+    if (x == NULL)
+        fail_msg("CA issue failed: %s", err.msg);
+    return ut_reparse(x);
+}
+
+/* A certificate signed by ca (reparsed). */
+static inline X509 *ut_leaf(enum pki_cert_role role, const char *cn, EVP_PKEY *key, X509 *ca,
+                            EVP_PKEY *ca_key, time_t now, int64_t lifetime)
+{
+    struct pki_cert_params p;
+    struct pki_err err = {0, ""};
+    X509 *x;
+
+    memset(&p, 0, sizeof(p));
+    p.role = role;
+    p.organization = "test";
+    p.common_name = cn;
+    p.lifetime = lifetime;
+    p.now = now;
+    p.subject_key = key;
+    p.issuer = ca;
+    p.issuer_key = ca_key;
+    x = pki_cert_issue(&p, &err);
+    if (x == NULL)
+        fail_msg("leaf issue failed: %s", err.msg);
+    return ut_reparse(x);
+}
+
+static inline STACK_OF(X509) *ut_stack(X509 *a, X509 *b)
+{
+    STACK_OF(X509) *s = sk_X509_new_null();
+
+    assert_non_null(s);
+    if (a != NULL)
+        assert_true(sk_X509_push(s, a) > 0);
+    if (b != NULL)
+        assert_true(sk_X509_push(s, b) > 0);
+    return s;
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+static inline char *ut_mkdtemp(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *path = malloc(4096);
+
+    assert_non_null(path);
+    snprintf(path, 4096, "%s/pkictl-unit-XXXXXX", base && base[0] ? base : "/tmp");
+    if (mkdtemp(path) == NULL)
+        fail_msg("mkdtemp %s failed", path);
+    return path;
+}
+
+static inline int ut_rm_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+    (void)st;
+    (void)flag;
+    (void)f;
+    return remove(path);
+}
+
+static inline void ut_rmtree(char *path)
+{
+    if (path == NULL)
+        return;
+    nftw(path, ut_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+    free(path);
+}
+
+/* dir/name into a static buffer (one of four, so a few may be live at once). */
+static inline const char *ut_path(const char *dir, const char *name)
+{
+    static char bufs[4][4096];
+    static int next;
+    char *b = bufs[next++ % 4];
+
+    if (snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name) >= (int)sizeof(bufs[0]))
+        fail_msg("path too long");
+    return b;
+}
+
+static inline void ut_write(const char *path, const void *data, size_t len, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+    if (fd < 0)
+        fail_msg("cannot create %s", path);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    assert_int_equal(fchmod(fd, mode), 0);
+    close(fd);
+}
+
+/* Reads a whole file into a NUL-terminated malloc'd buffer; NULL if absent. */
+static inline char *ut_read(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *data;
+    long n;
+
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    data = malloc((size_t)n + 1);
+    assert_non_null(data);
+    assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
+    data[n] = '\0';
+    fclose(f);
+    if (len != NULL)
+        *len = (size_t)n;
+    return data;
+}
+
+static inline mode_t ut_mode(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        fail_msg("stat %s failed", path);
+    return st.st_mode & 07777;
+}
+
+/* Number of directory entries other than . and .. */
+static inline int ut_count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+
+    if (d == NULL)
+        fail_msg("cannot open %s", dir);
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* PEM text of a certificate (malloc'd, NUL-terminated). */
+static inline char *ut_cert_pem(X509 *x)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data, *out;
+    long n;
+
+    assert_non_null(b);
+    assert_int_equal(PEM_write_bio_X509(b, x), 1);
+    n = BIO_get_mem_data(b, &data);
+    out = malloc((size_t)n + 1);
+    assert_non_null(out);
+    memcpy(out, data, (size_t)n);
+    out[n] = '\0';
+    BIO_free(b);
+    return out;
+}
+
+static inline void ut_write_cert(const char *path, X509 *x, mode_t mode)
+{
+    char *pem = ut_cert_pem(x);
+
+    ut_write(path, pem, strlen(pem), mode);
+    free(pem);
+}
+
+static inline void ut_write_key(const char *path, EVP_PKEY *k, mode_t mode)
+{
+    struct pki_buf b = {NULL, 0};
+    struct pki_err err = {0, ""};
+
+    assert_ok(pki_key_to_pem(k, &b, &err), err);
+    ut_write(path, b.data, b.len, mode);
+    pki_buf_free(&b);
+}
+
+#endif
