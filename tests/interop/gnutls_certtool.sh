@@ -19,21 +19,6 @@ gverify() {
 }
 pem_pub() { sed -n '/BEGIN PUBLIC KEY/,/END PUBLIC KEY/p'; }
 
-# start_s_server DIR LOG: as in openssl_verify.sh. Sets SRV_PORT, SRV_PID.
-start_s_server() {
-    local try
-    for try in 1 2 3; do
-        SRV_PORT=$(free_port) || return 1
-        timeout 240 openssl s_server -accept "127.0.0.1:$SRV_PORT" -cert "$1/node.crt" \
-            -key "$1/node.key" -CAfile "$1/ca.crt" -Verify 1 -verify_return_error -www \
-            </dev/null >"$2" 2>&1 &
-        SRV_PID=$!
-        T_PIDS+=("$SRV_PID")
-        wait_listen "$SRV_PORT" "$SRV_PID" && return 0
-        kill "$SRV_PID" 2>/dev/null; wait "$SRV_PID" 2>/dev/null
-    done
-    return 1
-}
 # gcli PORT CAFILE CERT KEY HOST: one HTTP request with gnutls-cli (verifies HOST; an IP
 # literal is checked against the IP SANs).
 gcli() {

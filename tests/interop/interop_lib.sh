@@ -109,3 +109,21 @@ split_pem() {
                    f {print > f} /-----END CERTIFICATE-----/ {close(f); f = ""}
                    END {print n + 0}' "$1"
 }
+
+# start_s_server DIR LOG: mutual-TLS s_server with DIR/node.crt, requiring a client
+# certificate from DIR/ca.crt. Sets SRV_PORT and SRV_PID.
+start_s_server() {
+    local try
+    for try in 1 2 3; do
+        SRV_PORT=$(free_port) || return 1
+        timeout 240 openssl s_server -accept "127.0.0.1:$SRV_PORT" -cert "$1/node.crt" \
+            -key "$1/node.key" -CAfile "$1/ca.crt" -Verify 1 -verify_return_error -www \
+            </dev/null >"$2" 2>&1 &
+        SRV_PID=$!
+        T_PIDS+=("$SRV_PID")
+        wait_listen "$SRV_PORT" "$SRV_PID" && return 0
+        kill "$SRV_PID" 2>/dev/null; wait "$SRV_PID" 2>/dev/null
+    done
+    return 1
+}
+stop_s_server() { kill "$SRV_PID" 2>/dev/null; wait "$SRV_PID" 2>/dev/null; }
