@@ -121,25 +121,17 @@ static int place(const char *tmp, const char *path, int replace, struct pki_err 
     return pki_err_set(err, PKI_ERR_IO, "cannot create %s: %s", path, strerror(errno));
 }
 
+/* The temp file for f: "<path>.tmp-XXXXXX", in the same folder. */
+static int temp_name(const struct fs_file *f, char *tmp, size_t len, struct pki_err *err)
+{
+    if (snprintf(tmp, len, "%s.tmp-XXXXXX", f->path) >= (int)len)
+        return pki_err_set(err, PKI_ERR_INPUT, "path %s is too long", f->path);
+    return PKI_OK;
+}
+
 int fs_write_atomic(const struct fs_file *f, struct pki_err *err)
 {
-    char dir[PATH_MAX], tmp[PATH_MAX + 32];
-    int rc;
-
-    rc = parent_of(f->path, dir, sizeof(dir), err);
-    if (rc != PKI_OK)
-        return rc;
-    if (snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", f->path) >= (int)sizeof(tmp))
-        return pki_err_set(err, PKI_ERR_INPUT, "path %s is too long", f->path);
-    rc = fill_temp(f, tmp, err);
-    if (rc != PKI_OK)
-        return rc;
-    rc = place(tmp, f->path, f->replace, err);
-    if (rc != PKI_OK) {
-        unlink(tmp);
-        return rc;
-    }
-    return sync_dir(dir, err);
+    return fs_write_all(f, 1, err);
 }
 
 int fs_check_absent(const struct fs_file *files, size_t n, struct pki_err *err)
@@ -152,30 +144,52 @@ int fs_check_absent(const struct fs_file *files, size_t n, struct pki_err *err)
     return PKI_OK;
 }
 
+#define WRITE_ALL_MAX 8
+
+/* Three phases, so that a full disk or a crash never leaves a mixed set
+ * (say a new key beside an old certificate):
+ *   1. write and fsync every temp file; a failure removes them all and
+ *      nothing else has changed;
+ *   2. rename each into place; a failure (a file that appeared meanwhile)
+ *      removes the remaining temps and the files this call created;
+ *   3. fsync each folder, so the renames survive a crash. */
 int fs_write_all(const struct fs_file *files, size_t n, struct pki_err *err)
 {
-    unsigned char created[16] = {0};
-    size_t i;
+    char tmp[WRITE_ALL_MAX][PATH_MAX + 32], dir[PATH_MAX], synced[PATH_MAX] = "";
+    unsigned char created[WRITE_ALL_MAX];
+    size_t i, staged = 0, placed = 0;
     int rc;
 
-    if (n > sizeof(created))
+    if (n > WRITE_ALL_MAX)
         return pki_err_set(err, PKI_ERR_INTERNAL, "too many files in one write");
     rc = fs_check_absent(files, n, err);
-    if (rc != PKI_OK)
-        return rc;
-    for (i = 0; i < n; i++)
-        created[i] = !fs_exists(files[i].path);
-    for (i = 0; i < n; i++) {
-        rc = fs_write_atomic(&files[i], err);
-        if (rc != PKI_OK)
-            break;
+    while (rc == PKI_OK && staged < n) {
+        created[staged] = !fs_exists(files[staged].path);
+        rc = temp_name(&files[staged], tmp[staged], sizeof(tmp[staged]), err);
+        if (rc == PKI_OK)
+            rc = fill_temp(&files[staged], tmp[staged], err); /* removes its temp on failure */
+        if (rc == PKI_OK)
+            staged++;
+    }
+    while (rc == PKI_OK && placed < n) {
+        rc = place(tmp[placed], files[placed].path, files[placed].replace, err);
+        if (rc == PKI_OK)
+            placed++;
     }
     if (rc != PKI_OK) {
-        /* Leave no half-made set behind: remove what this call created
-         * (files[i] itself failed, so it is not ours to remove). */
-        while (i-- > 0)
+        for (i = placed; i < staged; i++)
+            unlink(tmp[i]);
+        for (i = 0; i < placed; i++)
             if (created[i])
                 unlink(files[i].path);
+        return rc;
+    }
+    for (i = 0; i < n && rc == PKI_OK; i++) {
+        rc = parent_of(files[i].path, dir, sizeof(dir), err);
+        if (rc == PKI_OK && strcmp(dir, synced) != 0) {
+            rc = sync_dir(dir, err);
+            memcpy(synced, dir, sizeof(synced));
+        }
     }
     return rc;
 }

@@ -417,6 +417,16 @@ static void write_all_removes_created_on_failure(void **state)
 
 /* A file replaced on purpose is not "created", so it is not removed; a file
  * this call created is. */
+static void assert_old_key(const char *path)
+{
+    size_t len;
+    char *got = ut_read(path, &len);
+
+    assert_int_equal(len, 7);
+    assert_memory_equal(got, "old key", 7);
+    free(got);
+}
+
 static void write_all_keeps_replaced_files(void **state)
 {
     const char *dir = *state;
@@ -436,9 +446,43 @@ static void write_all_keeps_replaced_files(void **state)
     assert_int_equal(fs_exists(k), 1);
     assert_int_equal(fs_exists(c), 0);
     assert_int_equal(ut_count_entries(dir), 1);
+    assert_old_key(k);
     pki_buf_free(&kb);
     pki_buf_free(&cb);
     pki_buf_free(&xb);
+}
+
+/* With --overwrite, a disk that fills while writing the certificate must not
+ * leave the new key beside the old certificate: every file is staged before
+ * any is renamed into place. */
+static void write_all_replace_is_all_or_nothing(void **state)
+{
+    const char *dir = *state;
+    char k[4096], c[4096];
+    struct pki_buf kb = text_buf("new key"), cb = text_buf("new crt");
+    struct pki_err err = {0, ""};
+    size_t len;
+    char *got;
+
+    snprintf(k, sizeof(k), "%s/node.key", dir);
+    snprintf(c, sizeof(c), "%s/node.crt", dir);
+    ut_write(k, "old key", 7, 0600);
+    ut_write(c, "old crt", 7, 0644);
+    {
+        const struct fs_file files[2] = {{k, &kb, 1, 1}, {c, &cb, 0, 1}};
+
+        watch(2); /* the certificate's write() fails */
+        assert_err(fs_write_all(files, 2, &err), err, PKI_ERR_IO, c);
+        unwatch();
+    }
+    assert_old_key(k);
+    got = ut_read(c, &len);
+    assert_int_equal(len, 7);
+    assert_memory_equal(got, "old crt", 7);
+    free(got);
+    assert_int_equal(ut_count_entries(dir), 2); /* no temp file left */
+    pki_buf_free(&kb);
+    pki_buf_free(&cb);
 }
 
 /* A write error in the second file: the first is removed, no temp is left. */
@@ -679,6 +723,7 @@ int main(void)
         T(write_all_refusal_changes_nothing),
         T(write_all_removes_created_on_failure),
         T(write_all_keeps_replaced_files),
+        T(write_all_replace_is_all_or_nothing),
         T(write_all_write_error),
         T(write_all_too_many),
         T(read_file_ok),
