@@ -282,7 +282,8 @@ int certsdir_list(const char *certs_dir, time_t now, int skip_key_mode_check,
         certsdir_listing_free(&l);
         return rc;
     }
-    qsort(l.entries, l.n, sizeof(*l.entries), entry_order);
+    if (l.n > 1) /* qsort with a NULL base is undefined, even for 0 items */
+        qsort(l.entries, l.n, sizeof(*l.entries), entry_order);
     cas = certsdir_load_ca_bundle(certs_dir, &ca_err);
     for (i = 0; i < l.n; i++) {
         if (l.entries[i].usage == CERTSDIR_CA)
