@@ -251,6 +251,9 @@ EVP_PKEY *pki_key_from_pem(const unsigned char *pem, size_t len, struct pki_err 
         if (is_key)
             break;
     }
+    if (i == PKI_KEY_PEM_BLOCKS_MAX)
+        pki_err_set(err, PKI_ERR_INPUT, "no private key in the first %d PEM blocks",
+                    PKI_KEY_PEM_BLOCKS_MAX);
     ERR_clear_error();
     BIO_free(bio);
     return key;

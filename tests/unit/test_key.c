@@ -599,6 +599,31 @@ static void from_pem_refuses_unsupported_keys(void **state)
     }
 }
 
+/* Found by fuzz_key_pem: past 16 blocks without a key, no error was set. */
+static void from_pem_gives_up_after_16_blocks(void **state)
+{
+    struct pki_err err = {0, ""};
+    struct pki_buf many = {NULL, 0}, key = {NULL, 0};
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data;
+    long n;
+    int i;
+
+    (void)state;
+    assert_int_equal(PEM_write_bio_PUBKEY(bio, k_p256), 1);
+    n = BIO_get_mem_data(bio, &data);
+    for (i = 0; i < 16; i++)
+        assert_ok(pki_buf_append(&many, data, (size_t)n, &err), err);
+    assert_ok(pki_key_to_pem(k_p256, &key, &err), err);
+    assert_ok(pki_buf_append(&many, key.data, key.len, &err), err);
+    assert_null(pki_key_from_pem(many.data, many.len, &err));
+    assert_int_equal(err.code, PKI_ERR_INPUT);
+    assert_msg_has(err, "no private key in the first 16 PEM blocks");
+    pki_buf_free(&many);
+    pki_buf_free(&key);
+    BIO_free(bio);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -616,6 +641,7 @@ int main(void)
         cmocka_unit_test(from_pem_strict_der),
         cmocka_unit_test(from_pem_first_key_in_text),
         cmocka_unit_test(from_pem_refuses_unsupported_keys),
+        cmocka_unit_test(from_pem_gives_up_after_16_blocks),
         cmocka_unit_test(matches_cert),
         cmocka_unit_test(buf_basics),
         cmocka_unit_test(err_helpers),
