@@ -14,7 +14,12 @@ ninja -C "$top/build" >/dev/null
 pkictl="$top/build/pkictl"
 
 mkdir -p -m 0700 "$dir/certs"
-"$pkictl" cert create-ca     --certs-dir="$dir/certs" --ca-key="$dir/ca.key"
-"$pkictl" cert create-node localhost 127.0.0.1 ::1 --certs-dir="$dir/certs" --ca-key="$dir/ca.key"
-"$pkictl" cert create-client root --certs-dir="$dir/certs" --ca-key="$dir/ca.key"
+if [ -e "$dir/ca.key" ]; then
+  # pkictl never replaces a key without --overwrite; a second demo run lists.
+  echo "$dir already holds a CA; listing it (remove $dir to start over)"
+else
+  "$pkictl" cert create-ca     --certs-dir="$dir/certs" --ca-key="$dir/ca.key"
+  "$pkictl" cert create-node localhost 127.0.0.1 ::1 --certs-dir="$dir/certs" --ca-key="$dir/ca.key"
+  "$pkictl" cert create-client root --certs-dir="$dir/certs" --ca-key="$dir/ca.key"
+fi
 "$pkictl" cert list --certs-dir="$dir/certs"

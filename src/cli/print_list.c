@@ -37,12 +37,10 @@ static void print_row(FILE *out, char cells[NCOLS][CERTSDIR_TEXT_MAX], const int
 {
     int c;
 
-    for (c = 0; c < NCOLS; c++) {
-        if (c == NCOLS - 1)
-            fprintf(out, "%s\n", cells[c]);
-        else
-            fprintf(out, "%-*s | ", width[c], cells[c]);
-    }
+    for (c = 0; c < NCOLS - 1; c++)
+        fprintf(out, "%s%-*s |", c ? " " : "", width[c], cells[c]);
+    /* No trailing blank when the last cell (Error) is empty. */
+    fprintf(out, "%s%s\n", cells[NCOLS - 1][0] ? " " : "", cells[NCOLS - 1]);
 }
 
 void cli_print_list_table(FILE *out, const char *dir, const struct certsdir_listing *l)
