@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "key.h"
+#include "san.h"
 
 #define SERIAL_BYTES 16
 
@@ -45,55 +46,40 @@ static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, struct 
     return PKI_OK;
 }
 
-static GENERAL_NAME *host_to_general_name(const struct pki_host *h)
-{
-    GENERAL_NAME *g = GENERAL_NAME_new();
-    ASN1_STRING *s = h->kind == PKI_HOST_DNS ? ASN1_IA5STRING_new() : ASN1_OCTET_STRING_new();
-    int ok;
-
-    if (g == NULL || s == NULL)
-        goto fail;
-    if (h->kind == PKI_HOST_DNS)
-        ok = ASN1_STRING_set(s, h->text, (int)strlen(h->text));
-    else
-        ok = ASN1_OCTET_STRING_set(s, h->ip, (int)h->ip_len);
-    if (ok != 1)
-        goto fail;
-    GENERAL_NAME_set0_value(g, h->kind == PKI_HOST_DNS ? GEN_DNS : GEN_IPADD, s);
-    return g;
-fail:
-    ASN1_STRING_free(s);
-    GENERAL_NAME_free(g);
-    return NULL;
-}
-
-/* The SAN extension is built from parsed values, never from a config string,
- * so a host name cannot smuggle in other names through commas. */
 static int add_sans(X509 *x, const struct pki_cert_params *p, struct pki_err *err)
 {
-    GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
-    GENERAL_NAME *g;
-    size_t i;
+    GENERAL_NAMES *gens = pki_san_to_general_names(p->hosts, p->nhosts, err);
     int rc = PKI_OK;
 
     if (gens == NULL)
-        return pki_err_set_ssl(err, PKI_ERR_INTERNAL, "out of memory");
-    for (i = 0; i < p->nhosts && rc == PKI_OK; i++) {
-        g = host_to_general_name(&p->hosts[i]);
-        if (g == NULL || sk_GENERAL_NAME_push(gens, g) <= 0) {
-            GENERAL_NAME_free(g);
-            rc = pki_err_set_ssl(err, PKI_ERR_INTERNAL, "out of memory");
-        }
-    }
-    if (rc == PKI_OK && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) != 1)
+        return err ? err->code : PKI_ERR_INTERNAL;
+    /* RFC 5280 section 4.2.1.6: with an empty subject the SAN is critical. */
+    if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens,
+                          X509_NAME_entry_count(X509_get_subject_name(x)) == 0,
+                          X509V3_ADD_DEFAULT) != 1)
         rc = pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot add the subjectAltName extension");
     GENERAL_NAMES_free(gens);
     return rc;
 }
 
+static int is_ca_role(enum pki_cert_role role)
+{
+    return role == PKI_ROLE_CA || role == PKI_ROLE_INTERMEDIATE;
+}
+
+static const char *ext_key_usage(enum pki_cert_role role)
+{
+    switch (role) {
+    case PKI_ROLE_NODE: return "serverAuth,clientAuth";
+    case PKI_ROLE_CLIENT: return "clientAuth";
+    case PKI_ROLE_SERVER: return "serverAuth";
+    default: return NULL;
+    }
+}
+
 static const char *key_usage(const struct pki_cert_params *p)
 {
-    if (p->role == PKI_ROLE_CA)
+    if (is_ca_role(p->role))
         return "critical,keyCertSign,cRLSign,digitalSignature";
     /* keyEncipherment only where the key can encrypt: RSA key transport. */
     if (EVP_PKEY_is_a(p->subject_key, "RSA"))
@@ -108,12 +94,13 @@ static int add_extensions(X509 *x, const struct pki_cert_params *p, struct pki_e
 
     X509V3_set_ctx(&ctx, p->issuer ? p->issuer : x, x, NULL, NULL, 0);
     rc = add_ext(x, &ctx, NID_basic_constraints,
-                 p->role == PKI_ROLE_CA ? "critical,CA:TRUE" : "critical,CA:FALSE", err);
+                 p->role == PKI_ROLE_CA             ? "critical,CA:TRUE"
+                 : p->role == PKI_ROLE_INTERMEDIATE ? "critical,CA:TRUE,pathlen:0"
+                                                    : "critical,CA:FALSE", err);
     if (rc == PKI_OK)
         rc = add_ext(x, &ctx, NID_key_usage, key_usage(p), err);
-    if (rc == PKI_OK && p->role != PKI_ROLE_CA)
-        rc = add_ext(x, &ctx, NID_ext_key_usage,
-                     p->role == PKI_ROLE_NODE ? "serverAuth,clientAuth" : "clientAuth", err);
+    if (rc == PKI_OK && ext_key_usage(p->role) != NULL)
+        rc = add_ext(x, &ctx, NID_ext_key_usage, ext_key_usage(p->role), err);
     /* RFC 5280 4.2.1.2 method 1. The issuer's key is deliberately not given
      * to the context: for a self-signed certificate the AKI then copies the
      * SKI just added, where OpenSSL 3.0 would otherwise re-encode the key. */
@@ -132,9 +119,15 @@ static int set_names(X509 *x, const struct pki_cert_params *p, struct pki_err *e
     const unsigned char *o = (const unsigned char *)p->organization;
     const unsigned char *cn = (const unsigned char *)p->common_name;
 
-    if ((o != NULL && X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, o, -1, -1, 0) != 1) ||
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, cn, -1, -1, 0) != 1)
+    if (p->subject != NULL) {
+        if (X509_set_subject_name(x, p->subject) != 1)
+            return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot set the subject name");
+        name = X509_get_subject_name(x);
+    } else if ((o != NULL &&
+                X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, o, -1, -1, 0) != 1) ||
+               X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, cn, -1, -1, 0) != 1) {
         return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot set the subject name");
+    }
     if (X509_set_issuer_name(x, p->issuer ? X509_get_subject_name(p->issuer) : name) != 1)
         return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot set the issuer name");
     return PKI_OK;
@@ -151,6 +144,11 @@ static int check_issuer(const struct pki_cert_params *p, struct pki_err *err)
     if (!pki_cert_is_ca(p->issuer))
         return pki_err_set(err, PKI_ERR_POLICY, "the issuer certificate is not a CA "
                            "(it lacks basicConstraints CA:TRUE)");
+    /* RFC 5280 section 4.2.1.9: pathLenConstraint 0 means only end-entity
+     * certificates may follow. */
+    if (is_ca_role(p->role) && X509_get_pathlen(p->issuer) == 0)
+        return pki_err_set(err, PKI_ERR_POLICY, "the issuer's path length constraint is 0: it "
+                           "may sign leaf certificates only, not another CA");
     if (pki_cert_validity(p->issuer, &nb, &na, err) != PKI_OK)
         return err ? err->code : PKI_ERR_INPUT;
     pki_time_format(na, 0, when, sizeof(when));
@@ -183,7 +181,8 @@ X509 *pki_cert_issue(const struct pki_cert_params *p, struct pki_err *err)
     X509 *x = NULL;
     EVP_PKEY *signer = p->issuer ? p->issuer_key : p->subject_key;
 
-    if (p->common_name == NULL || p->subject_key == NULL || signer == NULL) {
+    if ((p->common_name == NULL && p->subject == NULL) || p->subject_key == NULL ||
+        signer == NULL) {
         pki_err_set(err, PKI_ERR_USAGE, "certificate parameters are incomplete");
         return NULL;
     }
@@ -199,6 +198,12 @@ X509 *pki_cert_issue(const struct pki_cert_params *p, struct pki_err *err)
         p->now > (time_t)(INT64_MAX - PKI_CERT_LIFETIME_MAX)) {
         pki_err_set(err, PKI_ERR_INPUT, "cannot represent the validity period (the lifetime "
                     "must be between 1s and 2562047h)");
+        return NULL;
+    }
+    if (p->subject != NULL && X509_NAME_entry_count(p->subject) == 0 &&
+        (is_ca_role(p->role) || p->nhosts == 0)) {
+        pki_err_set(err, PKI_ERR_POLICY, "the subject is empty: a CA needs a subject, and a "
+                    "leaf needs a subject or a SAN");
         return NULL;
     }
     if (check_issuer(p, err) != PKI_OK)

@@ -23,15 +23,18 @@
 #define PKI_CERT_BACKDATE_SECONDS 3600
 
 enum pki_cert_role {
-    PKI_ROLE_CA,     /* CA:TRUE, keyCertSign + cRLSign + digitalSignature */
-    PKI_ROLE_NODE,   /* CA:FALSE, EKU serverAuth + clientAuth */
-    PKI_ROLE_CLIENT, /* CA:FALSE, EKU clientAuth */
+    PKI_ROLE_CA,           /* CA:TRUE, keyCertSign + cRLSign + digitalSignature */
+    PKI_ROLE_INTERMEDIATE, /* as CA, with pathlen 0: it signs leaves only */
+    PKI_ROLE_NODE,         /* CA:FALSE, EKU serverAuth + clientAuth */
+    PKI_ROLE_CLIENT,       /* CA:FALSE, EKU clientAuth */
+    PKI_ROLE_SERVER,       /* CA:FALSE, EKU serverAuth */
 };
 
 struct pki_cert_params {
     enum pki_cert_role role;
+    const X509_NAME *subject;      /* the whole subject (copied); if NULL, O and CN below */
     const char *organization;      /* subject O, may be NULL */
-    const char *common_name;       /* subject CN */
+    const char *common_name;       /* subject CN, when subject is NULL */
     const struct pki_host *hosts;  /* SANs; may be NULL when nhosts is 0 */
     size_t nhosts;
     int64_t lifetime;              /* seconds from now, 1..PKI_CERT_LIFETIME_MAX */
@@ -42,8 +45,9 @@ struct pki_cert_params {
 };
 
 /* Builds and signs a certificate. Refuses an issuer that is not a CA, not
- * valid at p->now, or that would expire before the new certificate; that
- * error names the issuer's expiry. */
+ * valid at p->now, or that would expire before the new certificate (that
+ * error names the issuer's expiry), and a CA under an issuer whose path
+ * length constraint is 0. */
 PKI_MUST_CHECK X509 *pki_cert_issue(const struct pki_cert_params *p, struct pki_err *err);
 
 /* notBefore and notAfter as seconds since the epoch. */

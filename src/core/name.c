@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 static int is_alnum(char c)
 {
@@ -152,6 +153,129 @@ int pki_host_parse(const char *text, struct pki_host *out, struct pki_err *err)
         return err ? err->code : PKI_ERR_INPUT;
     *out = h;
     return PKI_OK;
+}
+
+/* RFC 3986 section 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). */
+static int parse_uri(const char *v, struct pki_host *out, struct pki_err *err)
+{
+    char cb[8];
+    size_t i, len = strlen(v);
+
+    if (len > PKI_NAME_SAN_MAX)
+        return pki_err_set(err, PKI_ERR_INPUT, "URI SAN is longer than %d characters",
+                           PKI_NAME_SAN_MAX);
+    for (i = 0; i < len && v[i] != ':'; i++)
+        if (!(is_alnum(v[i]) || (i > 0 && (v[i] == '+' || v[i] == '-' || v[i] == '.'))) ||
+            (i == 0 && is_digit(v[i])))
+            return pki_err_set(err, PKI_ERR_INPUT, "invalid URI SAN \"%.80s\": it must start "
+                               "with a scheme such as spiffe: or https:", v);
+    if (i == 0 || i == len || i + 1 == len)
+        return pki_err_set(err, PKI_ERR_INPUT, "invalid URI SAN \"%.80s\": expected "
+                           "SCHEME:REST, as in spiffe://cluster.local/ns/db", v);
+    for (; i < len; i++)
+        if ((unsigned char)v[i] <= 0x20 || (unsigned char)v[i] >= 0x7f)
+            return pki_err_set(err, PKI_ERR_INPUT, "invalid URI SAN: character %s is not "
+                               "allowed (no spaces or control characters)", show_char(v[i], cb));
+    out->kind = PKI_HOST_URI;
+    memcpy(out->text, v, len + 1);
+    return PKI_OK;
+}
+
+/* RFC 5322 section 3.2.3 atext, for a dot-atom local part. */
+static int is_atext(char c)
+{
+    return is_alnum(c) || (c != '\0' && strchr("!#$%&'*+/=?^_`{|}~-", c) != NULL);
+}
+
+static int parse_email(const char *v, struct pki_host *out, struct pki_err *err)
+{
+    const char *at = strchr(v, '@');
+    struct pki_host domain;
+    size_t i, local;
+
+    if (strlen(v) > PKI_NAME_EMAIL_MAX)
+        return pki_err_set(err, PKI_ERR_INPUT, "email SAN is longer than %d characters",
+                           PKI_NAME_EMAIL_MAX);
+    if (at == NULL || at == v || strchr(at + 1, '@') != NULL)
+        return pki_err_set(err, PKI_ERR_INPUT, "invalid email SAN \"%.80s\": expected "
+                           "LOCAL@DOMAIN", v);
+    local = (size_t)(at - v);
+    for (i = 0; i < local; i++)
+        if (!(is_atext(v[i]) || (v[i] == '.' && i > 0 && i + 1 < local && v[i + 1] != '.')))
+            return pki_err_set(err, PKI_ERR_INPUT, "invalid email SAN \"%.80s\": bad "
+                               "character in the part before '@'", v);
+    if (local > 64 || at[1] == '*' || at[1] == '\0' ||
+        parse_dns(at + 1, &domain, err) != PKI_OK)
+        return pki_err_set(err, PKI_ERR_INPUT, "invalid email SAN \"%.80s\": bad %s", v,
+                           local > 64 ? "local part (over 64 characters)" : "domain");
+    out->kind = PKI_HOST_EMAIL;
+    memcpy(out->text, v, strlen(v) + 1);
+    return PKI_OK;
+}
+
+int pki_san_check(enum pki_host_kind kind, const char *value, struct pki_host *out,
+                  struct pki_err *err)
+{
+    struct pki_host h;
+    int rc;
+
+    memset(&h, 0, sizeof(h));
+    switch (kind) {
+    case PKI_HOST_DNS:
+        if (value[0] == '\0' || strchr(value, ':') != NULL || parse_ip(value, &h))
+            return pki_err_set(err, PKI_ERR_INPUT, "invalid DNS SAN \"%.80s\"", value);
+        rc = parse_dns(value, &h, err);
+        break;
+    case PKI_HOST_IPV4:
+    case PKI_HOST_IPV6:
+        rc = pki_host_parse(value, &h, err);
+        if (rc == PKI_OK && h.kind == PKI_HOST_DNS)
+            rc = pki_err_set(err, PKI_ERR_INPUT, "invalid IP SAN \"%.80s\"", value);
+        break;
+    case PKI_HOST_URI:
+        rc = parse_uri(value, &h, err);
+        break;
+    case PKI_HOST_EMAIL:
+        rc = parse_email(value, &h, err);
+        break;
+    default:
+        rc = pki_err_set(err, PKI_ERR_INPUT, "unsupported SAN type");
+    }
+    if (rc == PKI_OK)
+        *out = h;
+    return rc;
+}
+
+int pki_san_parse(const char *typed, struct pki_host *out, struct pki_err *err)
+{
+    static const struct {
+        const char *prefix;
+        enum pki_host_kind kind;
+    } types[] = {{"dns:", PKI_HOST_DNS}, {"ip:", PKI_HOST_IPV4},
+                 {"uri:", PKI_HOST_URI}, {"email:", PKI_HOST_EMAIL}};
+    size_t i, n;
+
+    if (typed == NULL || strlen(typed) > PKI_NAME_SAN_MAX + 8)
+        return pki_err_set(err, PKI_ERR_INPUT, "SAN is missing or too long");
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        n = strlen(types[i].prefix);
+        if (strncasecmp(typed, types[i].prefix, n) == 0)
+            return pki_san_check(types[i].kind, typed + n, out, err);
+    }
+    return pki_err_set(err, PKI_ERR_INPUT, "invalid SAN \"%.80s\": expected dns:NAME, ip:ADDR, "
+                       "uri:URI or email:ADDR", typed);
+}
+
+const char *pki_san_type_name(enum pki_host_kind kind)
+{
+    switch (kind) {
+    case PKI_HOST_DNS: return "dns";
+    case PKI_HOST_IPV4:
+    case PKI_HOST_IPV6: return "ip";
+    case PKI_HOST_URI: return "uri";
+    case PKI_HOST_EMAIL: return "email";
+    }
+    return "?";
 }
 
 int pki_user_check(const char *user, struct pki_err *err)

@@ -23,19 +23,25 @@ out:
     return key;
 }
 
-STACK_OF(X509) *certsdir_load_ca_bundle(const char *certs_dir, struct pki_err *err)
+STACK_OF(X509) *certsdir_load_certs(const char *path, struct pki_err *err)
 {
     struct pki_buf pem = {NULL, 0};
-    STACK_OF(X509) *cas = NULL;
+    STACK_OF(X509) *certs = NULL;
+
+    if (fs_read_file(path, PKI_PEM_FILE_MAX, &pem, NULL, err) == PKI_OK) {
+        certs = pki_pem_read_certs(pem.data, pem.len, err);
+        if (certs == NULL)
+            pki_err_prefix(err, "%s", path);
+    }
+    pki_buf_free(&pem);
+    return certs;
+}
+
+STACK_OF(X509) *certsdir_load_ca_bundle(const char *certs_dir, struct pki_err *err)
+{
     char path[PATH_MAX];
 
     if (fs_join(certs_dir, CERTSDIR_CA_CERT, path, sizeof(path), err) != PKI_OK)
         return NULL;
-    if (fs_read_file(path, PKI_PEM_FILE_MAX, &pem, NULL, err) != PKI_OK)
-        return NULL;
-    cas = pki_pem_read_certs(pem.data, pem.len, err);
-    if (cas == NULL)
-        pki_err_prefix(err, "%s", path);
-    pki_buf_free(&pem);
-    return cas;
+    return certsdir_load_certs(path, err);
 }

@@ -36,6 +36,8 @@ struct certsdir_opts {
     int allow_ca_key_reuse;       /* create-ca: use an existing CA key file */
     int pkcs8;                    /* also write KEY.pk8 (PKCS#8 DER) */
     int skip_key_mode_check;      /* accept key files readable by group/others */
+    const char *parent_cert_path; /* create-ca: sign the new CA with this CA ...   */
+    const char *parent_key_path;  /* ... and this key (both or neither) */
 };
 
 /* The files a create command wrote, for the caller to report. */
@@ -49,17 +51,25 @@ struct certsdir_written {
 PKI_MUST_CHECK EVP_PKEY *certsdir_load_key(const char *path, int skip_mode_check,
                                            struct pki_err *err);
 
+/* Reads every certificate of a PEM file (1 MiB, 64 certificates at most);
+ * errors name the file. The caller frees the stack (pki_certs_free). */
+PKI_MUST_CHECK STACK_OF(X509) *certsdir_load_certs(const char *path, struct pki_err *err);
+
 /* Loads DIR/ca.crt (one or more certificates). The caller frees the stack. */
 PKI_MUST_CHECK STACK_OF(X509) *certsdir_load_ca_bundle(const char *certs_dir,
                                                        struct pki_err *err);
 
-/* create-ca: a new self-signed CA in DIR/ca.crt (older CA certificates kept
- * after it when overwriting) and its key at ca_key_path. */
+/* create-ca: a new CA in DIR/ca.crt and its key at ca_key_path. Self-signed,
+ * or with parent_* an intermediate (pathlen 0) followed in ca.crt by the
+ * parent file's certificates. Older CA certificates stay after them when
+ * overwriting; a certificate is never listed twice. */
 PKI_MUST_CHECK int certsdir_create_ca(const struct certsdir_opts *o, struct certsdir_written *w,
                                       struct pki_err *err);
 
 /* create-node: node.crt/node.key for hosts (validated here, duplicates kept
- * once), signed by the CA in ca.crt that matches the CA key. */
+ * once), signed by the CA in ca.crt that matches the CA key. When that CA is
+ * an intermediate, node.crt holds the leaf and then the chain from ca.crt up
+ * to, not including, the root. */
 PKI_MUST_CHECK int certsdir_create_node(const struct certsdir_opts *o, const char *const *hosts,
                                         size_t nhosts, struct certsdir_written *w,
                                         struct pki_err *err);

@@ -7,11 +7,13 @@
 #include "buf.h"
 #include "cert.h"
 #include "chain.h"
+#include "key.h"
 #include "fsio.h"
 #include "pem.h"
 
 #define ORGANIZATION "pkictl"
 #define CA_COMMON_NAME "pkictl CA"
+#define INTERMEDIATE_COMMON_NAME "pkictl intermediate CA"
 
 static void note_written(struct certsdir_written *w, const struct fs_file *files, size_t n)
 {
@@ -39,71 +41,123 @@ static EVP_PKEY *ca_key_for_create(const struct certsdir_opts *o, int *fresh, st
     return certsdir_load_key(o->ca_key_path, o->skip_key_mode_check, err);
 }
 
-/* The PEM of the old ca.crt, kept after the new CA when overwriting. */
-static int old_bundle(const char *path, struct pki_buf *out, struct pki_err *err)
+/* The old ca.crt, kept after the new CA when overwriting; one that cannot be
+ * read is refused rather than dropped. */
+static STACK_OF(X509) *old_bundle(const char *path, struct pki_err *err)
 {
-    STACK_OF(X509) *old;
-    int rc;
+    STACK_OF(X509) *old = certsdir_load_certs(path, err);
 
-    rc = fs_read_file(path, PKI_PEM_FILE_MAX, out, NULL, err);
-    if (rc != PKI_OK)
-        return rc;
-    old = pki_pem_read_certs(out->data, out->len, err);
-    if (old == NULL) {
-        pki_buf_free(out);
-        pki_err_prefix(err, "%s: refusing to replace a CA file that cannot be read", path);
-        return err ? err->code : PKI_ERR_INPUT;
+    if (old == NULL)
+        pki_err_prefix(err, "refusing to replace a CA file that cannot be read");
+    return old;
+}
+
+/* Appends each certificate of more to pem unless it is already in done. */
+static int append_new_certs(STACK_OF(X509) *done, STACK_OF(X509) *more, struct pki_buf *pem,
+                            struct pki_err *err)
+{
+    int i, j, rc = PKI_OK;
+
+    for (i = 0; rc == PKI_OK && i < sk_X509_num(more); i++) {
+        X509 *x = sk_X509_value(more, i);
+
+        for (j = 0; j < sk_X509_num(done) && X509_cmp(sk_X509_value(done, j), x) != 0; j++)
+            ;
+        if (j < sk_X509_num(done))
+            continue;
+        rc = pki_pem_append_cert(x, pem, err);
+        if (rc == PKI_OK && sk_X509_push(done, x) <= 0)
+            rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
     }
-    pki_certs_free(old);
-    return PKI_OK;
+    return rc;
+}
+
+/* The parent CA for an intermediate: the certificate of parent_cert_path
+ * that parent_key_path belongs to (borrowed from *certs). */
+static X509 *load_parent(const struct certsdir_opts *o, STACK_OF(X509) **certs, EVP_PKEY **key,
+                         struct pki_err *err)
+{
+    int i;
+
+    *certs = certsdir_load_certs(o->parent_cert_path, err);
+    if (*certs == NULL)
+        return NULL;
+    *key = certsdir_load_key(o->parent_key_path, o->skip_key_mode_check, err);
+    if (*key == NULL)
+        return NULL;
+    i = pki_chain_find_by_key(*certs, *key);
+    if (i < 0) {
+        pki_err_set(err, PKI_ERR_POLICY, "parent CA key %s does not match any certificate in %s",
+                    o->parent_key_path, o->parent_cert_path);
+        return NULL;
+    }
+    return sk_X509_value(*certs, i);
+}
+
+/* ca.crt's new contents: the new CA, the parent's file, the old ca.crt. */
+static int compose_ca_file(X509 *cert, STACK_OF(X509) *parent_certs, STACK_OF(X509) *old,
+                           struct pki_buf *pem, struct pki_err *err)
+{
+    STACK_OF(X509) *done = sk_X509_new_null();
+    int rc = done ? pki_pem_append_cert(cert, pem, err)
+                  : pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+
+    if (rc == PKI_OK && sk_X509_push(done, cert) <= 0)
+        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    if (rc == PKI_OK && parent_certs != NULL)
+        rc = append_new_certs(done, parent_certs, pem, err);
+    if (rc == PKI_OK && old != NULL)
+        rc = append_new_certs(done, old, pem, err);
+    sk_X509_free(done); /* borrowed pointers only */
+    return rc;
+}
+
+static int fail_code(const struct pki_err *err)
+{
+    return err != NULL && err->code != PKI_OK ? err->code : PKI_ERR_INTERNAL;
 }
 
 int certsdir_create_ca(const struct certsdir_opts *o, struct certsdir_written *w,
                        struct pki_err *err)
 {
-    struct pki_buf key_pem = {NULL, 0}, ca_pem = {NULL, 0}, old_pem = {NULL, 0};
+    struct pki_buf key_pem = {NULL, 0}, ca_pem = {NULL, 0};
+    STACK_OF(X509) *old = NULL, *parent_certs = NULL;
+    EVP_PKEY *key = NULL, *parent_key = NULL;
+    X509 *cert = NULL, *parent = NULL;
     struct fs_file files[2];
     struct pki_cert_params p;
     char ca_path[PATH_MAX];
-    EVP_PKEY *key = NULL;
-    X509 *cert = NULL;
     int rc, fresh = 0;
     size_t n = 0;
 
+    if ((o->parent_cert_path == NULL) != (o->parent_key_path == NULL))
+        return pki_err_set(err, PKI_ERR_USAGE, "--parent-ca-cert and --parent-ca-key go together");
     rc = fs_check_dir(o->certs_dir, "certs dir", err);
     if (rc == PKI_OK)
         rc = fs_join(o->certs_dir, CERTSDIR_CA_CERT, ca_path, sizeof(ca_path), err);
+    if (rc == PKI_OK && fs_exists(ca_path) && !o->overwrite)
+        rc = pki_err_set(err, PKI_ERR_EXISTS, "%s already exists", ca_path);
     if (rc != PKI_OK)
         return rc;
-    if (fs_exists(ca_path)) {
-        if (!o->overwrite)
-            return pki_err_set(err, PKI_ERR_EXISTS, "%s already exists", ca_path);
-        rc = old_bundle(ca_path, &old_pem, err);
-        if (rc != PKI_OK)
-            return rc;
-    }
-    key = ca_key_for_create(o, &fresh, err);
-    if (key == NULL) {
-        rc = err ? err->code : PKI_ERR_INTERNAL;
+    rc = PKI_ERR_INTERNAL; /* until the write says otherwise */
+    if (fs_exists(ca_path) && (old = old_bundle(ca_path, err)) == NULL)
         goto out;
-    }
+    if (o->parent_cert_path != NULL && (parent = load_parent(o, &parent_certs, &parent_key, err)) == NULL)
+        goto out;
+    if ((key = ca_key_for_create(o, &fresh, err)) == NULL)
+        goto out;
     memset(&p, 0, sizeof(p));
-    p.role = PKI_ROLE_CA;
+    p.role = parent ? PKI_ROLE_INTERMEDIATE : PKI_ROLE_CA;
     p.organization = ORGANIZATION;
-    p.common_name = CA_COMMON_NAME;
+    p.common_name = parent ? INTERMEDIATE_COMMON_NAME : CA_COMMON_NAME;
     p.lifetime = o->lifetime;
     p.now = o->now;
     p.subject_key = key;
-    p.issuer_key = key;
-    cert = pki_cert_issue(&p, err);
-    if (cert == NULL) {
-        rc = err ? err->code : PKI_ERR_INTERNAL;
+    p.issuer = parent;
+    p.issuer_key = parent ? parent_key : key;
+    if ((cert = pki_cert_issue(&p, err)) == NULL)
         goto out;
-    }
-    /* The new CA first, then every older one, so peers keep trusting them. */
-    rc = pki_pem_append_cert(cert, &ca_pem, err);
-    if (rc == PKI_OK && old_pem.len > 0)
-        rc = pki_buf_append(&ca_pem, old_pem.data, old_pem.len, err);
+    rc = compose_ca_file(cert, parent_certs, old, &ca_pem, err);
     if (rc == PKI_OK && fresh)
         rc = pki_key_to_pem(key, &key_pem, err);
     if (rc != PKI_OK)
@@ -115,11 +169,15 @@ int certsdir_create_ca(const struct certsdir_opts *o, struct certsdir_written *w
     if (rc == PKI_OK)
         note_written(w, files, n);
 out:
+    if (rc == PKI_ERR_INTERNAL)
+        rc = fail_code(err);
     X509_free(cert);
     EVP_PKEY_free(key);
+    EVP_PKEY_free(parent_key);
+    pki_certs_free(parent_certs);
+    pki_certs_free(old);
     pki_buf_free(&key_pem);
     pki_buf_free(&ca_pem);
-    pki_buf_free(&old_pem);
     return rc;
 }
 
@@ -160,8 +218,26 @@ static X509 *signing_ca(const struct certsdir_opts *o, STACK_OF(X509) *cas, EVP_
 }
 
 /* Encodes and writes a new leaf's files: key, certificate, optional PKCS#8. */
+/* The leaf, then its issuer's chain from ca.crt up to, not including, the
+ * root (nothing more when a root signed it). */
+static int leaf_with_chain(X509 *cert, X509 *issuer, STACK_OF(X509) *cas, struct pki_buf *pem,
+                           struct pki_err *err)
+{
+    STACK_OF(X509) *chain = NULL;
+    int i, rc = pki_pem_append_cert(cert, pem, err);
+
+    if (rc == PKI_OK)
+        rc = pki_chain_build(issuer, cas, 0, &chain, err);
+    for (i = 0; rc == PKI_OK && i < sk_X509_num(chain); i++)
+        if (!pki_chain_is_root(sk_X509_value(chain, i)))
+            rc = pki_pem_append_cert(sk_X509_value(chain, i), pem, err);
+    pki_certs_free(chain);
+    return rc;
+}
+
 static int write_leaf(const struct certsdir_opts *o, const struct leaf_paths *lp, EVP_PKEY *key,
-                      X509 *cert, struct certsdir_written *w, struct pki_err *err)
+                      X509 *cert, const struct pki_cert_params *p, STACK_OF(X509) *cas,
+                      struct certsdir_written *w, struct pki_err *err)
 {
     struct pki_buf key_pem = {NULL, 0}, crt_pem = {NULL, 0}, pk8 = {NULL, 0};
     struct fs_file files[3];
@@ -170,7 +246,7 @@ static int write_leaf(const struct certsdir_opts *o, const struct leaf_paths *lp
 
     rc = pki_key_to_pem(key, &key_pem, err);
     if (rc == PKI_OK)
-        rc = pki_pem_append_cert(cert, &crt_pem, err);
+        rc = leaf_with_chain(cert, p->issuer, cas, &crt_pem, err);
     if (rc == PKI_OK && o->pkcs8)
         rc = pki_key_to_pkcs8_der(key, &pk8, err);
     if (rc == PKI_OK) {
@@ -235,7 +311,7 @@ static int create_leaf(const struct certsdir_opts *o, struct pki_cert_params *p,
     cert = pki_cert_issue(p, err);
     if (cert == NULL)
         goto out;
-    rc = write_leaf(o, &lp, key, cert, w, err);
+    rc = write_leaf(o, &lp, key, cert, p, cas, w, err);
 out:
     if (rc == PKI_ERR_INTERNAL && err != NULL && err->code != PKI_OK)
         rc = err->code; /* the code of the step that failed */
