@@ -18,8 +18,17 @@ enum {
     EXIT_PROBLEMS = 3, /* cert list: at least one row has an error */
 };
 
-/* `pkictl cert ...`; argv[0] is "cert". */
+struct args;
+struct subcommand;
+
+/* `pkictl cert ...` and `pkictl csr ...`; argv[0] is "cert" or "csr". */
 int cli_cert_main(int argc, char **argv);
+int cli_csr_main(int argc, char **argv);
+
+/* cert sign, cert bundle, cert show. */
+int cli_run_sign(const struct subcommand *sc, struct args *a);
+int cli_run_bundle(const struct subcommand *sc, struct args *a);
+int cli_run_show(const struct subcommand *sc, struct args *a);
 
 /* Prints "pkictl: MESSAGE" on stderr as one line and returns the exit code
  * that fits err's code. */

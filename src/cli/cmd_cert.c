@@ -1,6 +1,5 @@
-/* cmd_cert.c - `pkictl cert SUBCOMMAND`: flags, defaults and help. */
-#include <errno.h>
-#include <getopt.h>
+/* cmd_cert.c - `pkictl cert SUBCOMMAND`: the certs-dir commands (create-ca,
+ * create-node, create-client, list) and the table of every cert subcommand. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,117 +7,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "args.h"
 #include "cli.h"
-#include "duration.h"
 
 #define DEFAULT_CA_LIFETIME "87840h"   /* 10 years, as cockroach cert */
 #define DEFAULT_LEAF_LIFETIME "43920h" /* 5 years */
 
-enum flag {
-    F_CERTS_DIR = 1 << 0,
-    F_CA_KEY = 1 << 1,
-    F_OVERWRITE = 1 << 2,
-    F_LIFETIME = 1 << 3,
-    F_KEY_TYPE = 1 << 4,
-    F_KEY_SIZE = 1 << 5,
-    F_PKCS8 = 1 << 6,
-    F_REUSE = 1 << 7,
-    F_FORMAT = 1 << 8,
-    F_HELP = 1 << 9,
-};
-
 #define LEAF_FLAGS (F_CERTS_DIR | F_CA_KEY | F_OVERWRITE | F_LIFETIME | F_KEY_TYPE | F_KEY_SIZE | \
                     F_PKCS8 | F_HELP)
 
-static const struct option long_options[] = {
-    {"certs-dir", required_argument, NULL, F_CERTS_DIR},
-    {"ca-key", required_argument, NULL, F_CA_KEY},
-    {"overwrite", no_argument, NULL, F_OVERWRITE},
-    {"lifetime", required_argument, NULL, F_LIFETIME},
-    {"key-type", required_argument, NULL, F_KEY_TYPE},
-    {"key-size", required_argument, NULL, F_KEY_SIZE},
-    {"also-generate-pkcs8-key", no_argument, NULL, F_PKCS8},
-    {"allow-ca-key-reuse", no_argument, NULL, F_REUSE},
-    {"format", required_argument, NULL, F_FORMAT},
-    {"help", no_argument, NULL, F_HELP},
-    {NULL, 0, NULL, 0},
-};
-
-struct args {
-    const char *certs_dir, *ca_key, *lifetime, *key_type, *key_size, *format;
-    int overwrite, pkcs8, reuse, help;
-    char **pos; /* positional arguments */
-    int npos;
-};
-
-struct subcommand {
-    const char *name;
-    unsigned flags;
-    int (*run)(const struct subcommand *sc, struct args *a);
-    const char *help;
-};
-
-static const char leaf_flags_help[] =
-    "  --certs-dir=DIR       certs dir holding ca.crt (default $PKICTL_CERTS_DIR or\n"
-    "                        $HOME/.pkictl-certs); it must exist\n"
-    "  --ca-key=FILE         the CA key that signs (default $PKICTL_CA_KEY)\n"
-    "  --lifetime=DUR        validity, e.g. 720h, 90d, 43920h0m0s (default 43920h, 5 years);\n"
-    "                        it may not outlast the CA\n"
-    "  --key-type=TYPE       rsa (default), ecdsa or ed25519\n"
-    "  --key-size=N          rsa: 2048 (default), 3072, 4096, 8192; ecdsa: 256 (default),\n"
+#define KEY_FLAGS_HELP \
+    "  --key-type=TYPE       rsa (default), ecdsa or ed25519\n" \
+    "  --key-size=N          rsa: 2048 (default), 3072, 4096, 8192; ecdsa: 256 (default),\n" \
     "                        384, 521; not for ed25519\n"
-    "  --also-generate-pkcs8-key  also write the key as PKCS#8 DER (NAME.key.pk8, for Java)\n"
-    "  --overwrite           replace existing files\n"
-    "  -h, --help            show this help\n";
 
-/* ---- shared steps ---------------------------------------------------------- */
-
-static int env_true(const char *name)
-{
-    const char *v = getenv(name);
-
-    return v != NULL && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
-                         strcmp(v, "TRUE") == 0 || strcmp(v, "yes") == 0);
-}
-
-/* The clock: PKICTL_NOW (seconds since the epoch) lets tests pin time. */
-static int clock_now(time_t *now)
-{
-    const char *v = getenv("PKICTL_NOW");
-    char *end;
-    long long t;
-
-    if (v == NULL || v[0] == '\0') {
-        *now = time(NULL);
-        return EXIT_OK;
-    }
-    errno = 0;
-    t = strtoll(v, &end, 10);
-    if (errno != 0 || *end != '\0' || t < 0)
-        return cli_usage_error("PKICTL_NOW=\"%s\" is not a number of seconds since 1970", v);
-    *now = (time_t)t;
-    return EXIT_OK;
-}
-
-static char home_certs_dir[4096];
-
-static int resolve_certs_dir(struct args *a)
-{
-    const char *home;
-
-    if (a->certs_dir == NULL)
-        a->certs_dir = getenv("PKICTL_CERTS_DIR");
-    if (a->certs_dir != NULL && a->certs_dir[0] != '\0')
-        return EXIT_OK;
-    home = getenv("HOME");
-    if (home == NULL || home[0] == '\0')
-        return cli_usage_error("no --certs-dir given and HOME is not set");
-    if (snprintf(home_certs_dir, sizeof(home_certs_dir), "%s/.pkictl-certs", home) >=
-        (int)sizeof(home_certs_dir))
-        return cli_usage_error("HOME is too long");
-    a->certs_dir = home_certs_dir;
-    return EXIT_OK;
-}
+#define LEAF_FLAGS_HELP \
+    "Flags:\n" \
+    "  --certs-dir=DIR       certs dir holding ca.crt (default $PKICTL_CERTS_DIR or\n" \
+    "                        $HOME/.pkictl-certs); it must exist\n" \
+    "  --ca-key=FILE         the CA key that signs (default $PKICTL_CA_KEY)\n" \
+    "  --lifetime=DUR        validity, e.g. 720h, 90d, 43920h0m0s (default 43920h, 5 years);\n" \
+    "                        it may not outlast the CA\n" \
+    KEY_FLAGS_HELP \
+    "  --also-generate-pkcs8-key  also write the key as PKCS#8 DER (NAME.key.pk8, for Java)\n" \
+    "  --overwrite           replace existing files\n" \
+    "  -h, --help            show this help\n"
 
 /* Turns flags into library options; prints the error and returns an exit
  * code other than EXIT_OK on bad input. */
@@ -128,23 +41,27 @@ static int make_opts(struct args *a, const char *default_lifetime, struct certsd
     int rc;
 
     memset(o, 0, sizeof(*o));
-    rc = resolve_certs_dir(a);
+    rc = args_certs_dir(a);
     if (rc != EXIT_OK)
         return rc;
     if (a->ca_key == NULL)
         a->ca_key = getenv("PKICTL_CA_KEY");
     if (a->ca_key == NULL || a->ca_key[0] == '\0')
         return cli_usage_error("missing --ca-key=FILE (or set PKICTL_CA_KEY)");
-    if (pki_duration_parse(a->lifetime ? a->lifetime : default_lifetime, &o->lifetime, &err) != 0 ||
-        pki_key_spec_parse(a->key_type, a->key_size, &o->key_spec, &err) != 0)
+    rc = args_lifetime(a, default_lifetime, &o->lifetime);
+    if (rc != EXIT_OK)
+        return rc;
+    if (pki_key_spec_parse(a->key_type, a->key_size, &o->key_spec, &err) != 0)
         return cli_fail(&err);
-    rc = clock_now(&o->now);
+    rc = args_clock(&o->now);
     o->certs_dir = a->certs_dir;
     o->ca_key_path = a->ca_key;
     o->overwrite = a->overwrite;
     o->allow_ca_key_reuse = a->reuse;
     o->pkcs8 = a->pkcs8;
-    o->skip_key_mode_check = env_true("PKICTL_SKIP_KEY_PERMISSION_CHECK");
+    o->skip_key_mode_check = args_env_true("PKICTL_SKIP_KEY_PERMISSION_CHECK");
+    o->parent_cert_path = a->parent_cert;
+    o->parent_key_path = a->parent_key;
     return rc;
 }
 
@@ -159,22 +76,6 @@ static void say_if_slow(const struct certsdir_opts *o, int reusing_key)
             o->key_spec.bits >= 8192 ? "a minute" : "a few seconds");
 }
 
-/* Reports what a create command did, or why it did not. */
-static int finish_create(int rc, struct pki_err *err, const struct certsdir_written *w)
-{
-    size_t i, len;
-
-    if (rc != PKI_OK) {
-        len = strlen(err->msg);
-        if (err->code == PKI_ERR_EXISTS && strstr(err->msg, "--") == NULL)
-            snprintf(err->msg + len, sizeof(err->msg) - len, " (pass --overwrite to replace it)");
-        return cli_fail(err);
-    }
-    for (i = 0; i < w->n; i++)
-        printf("wrote %s\n", w->paths[i]);
-    return EXIT_OK;
-}
-
 /* ---- subcommands ------------------------------------------------------------ */
 
 static int run_create_ca(const struct subcommand *sc, struct args *a)
@@ -184,13 +85,13 @@ static int run_create_ca(const struct subcommand *sc, struct args *a)
     struct certsdir_opts o;
     int rc;
 
-    if (a->npos > 0)
-        return cli_usage_error("%s takes no arguments (got \"%s\")", sc->name, a->pos[0]);
-    rc = make_opts(a, DEFAULT_CA_LIFETIME, &o);
+    rc = args_no_positional(sc, a);
+    if (rc == EXIT_OK)
+        rc = make_opts(a, a->parent_cert ? DEFAULT_LEAF_LIFETIME : DEFAULT_CA_LIFETIME, &o);
     if (rc != EXIT_OK)
         return rc;
     say_if_slow(&o, o.allow_ca_key_reuse && access(o.ca_key_path, F_OK) == 0);
-    return finish_create(certsdir_create_ca(&o, &w, &err), &err, &w);
+    return args_finish_write(certsdir_create_ca(&o, &w, &err), &err, &w);
 }
 
 static int run_create_node(const struct subcommand *sc, struct args *a)
@@ -207,7 +108,7 @@ static int run_create_node(const struct subcommand *sc, struct args *a)
         return rc;
     say_if_slow(&o, 0);
     rc = certsdir_create_node(&o, (const char *const *)a->pos, (size_t)a->npos, &w, &err);
-    return finish_create(rc, &err, &w);
+    return args_finish_write(rc, &err, &w);
 }
 
 static int run_create_client(const struct subcommand *sc, struct args *a)
@@ -223,7 +124,7 @@ static int run_create_client(const struct subcommand *sc, struct args *a)
     if (rc != EXIT_OK)
         return rc;
     say_if_slow(&o, 0);
-    return finish_create(certsdir_create_client(&o, a->pos[0], &w, &err), &err, &w);
+    return args_finish_write(certsdir_create_client(&o, a->pos[0], &w, &err), &err, &w);
 }
 
 static int listing_has_errors(const struct certsdir_listing *l)
@@ -243,19 +144,20 @@ static int run_list(const struct subcommand *sc, struct args *a)
     int json, rc;
     time_t now;
 
-    if (a->npos > 0)
-        return cli_usage_error("%s takes no arguments (got \"%s\")", sc->name, a->pos[0]);
+    rc = args_no_positional(sc, a);
+    if (rc != EXIT_OK)
+        return rc;
     if (a->format != NULL && strcmp(a->format, "table") != 0 && strcmp(a->format, "json") != 0) {
         pki_err_set(&err, PKI_ERR_INPUT, "unknown --format \"%s\" (use table or json)", a->format);
         return cli_fail(&err);
     }
     json = a->format != NULL && strcmp(a->format, "json") == 0;
-    rc = resolve_certs_dir(a);
+    rc = args_certs_dir(a);
     if (rc == EXIT_OK)
-        rc = clock_now(&now);
+        rc = args_clock(&now);
     if (rc != EXIT_OK)
         return rc;
-    if (certsdir_list(a->certs_dir, now, env_true("PKICTL_SKIP_KEY_PERMISSION_CHECK"), &l,
+    if (certsdir_list(a->certs_dir, now, args_env_true("PKICTL_SKIP_KEY_PERMISSION_CHECK"), &l,
                       &err) != PKI_OK)
         return cli_fail(&err);
     if (json)
@@ -270,14 +172,16 @@ static int run_list(const struct subcommand *sc, struct args *a)
 
 static const struct subcommand subcommands[] = {
     {"create-ca", F_CERTS_DIR | F_CA_KEY | F_OVERWRITE | F_LIFETIME | F_KEY_TYPE | F_KEY_SIZE |
-                      F_REUSE | F_HELP,
+                      F_REUSE | F_PARENT_CERT | F_PARENT_KEY | F_HELP,
      run_create_ca,
      "Usage: pkictl cert create-ca [--certs-dir=DIR] [--ca-key=FILE] [flags]\n"
      "\n"
-     "Creates a self-signed CA: its certificate goes first in DIR/ca.crt, its key to\n"
-     "the --ca-key file (mode 0600; keep it outside the certs dir). With --overwrite\n"
-     "over an existing ca.crt, the old CA certificates stay after the new one, so\n"
-     "peers keep trusting them while nodes move to the new CA.\n"
+     "Creates a CA: its certificate goes first in DIR/ca.crt, its key to the --ca-key\n"
+     "file (mode 0600; keep it outside the certs dir). With --overwrite over an\n"
+     "existing ca.crt, the old CA certificates stay after the new one, so peers keep\n"
+     "trusting them while nodes move to the new CA. With --parent-ca-cert/-key the\n"
+     "new CA is an intermediate (pathlen 0) signed by that CA, and ca.crt also holds\n"
+     "the parent's certificates.\n"
      "\n"
      "Flags:\n"
      "  --certs-dir=DIR       certs dir (default $PKICTL_CERTS_DIR or $HOME/.pkictl-certs);\n"
@@ -285,10 +189,11 @@ static const struct subcommand subcommands[] = {
      "  --ca-key=FILE         where the CA key goes (default $PKICTL_CA_KEY)\n"
      "  --allow-ca-key-reuse  if the --ca-key file exists, sign with that key\n"
      "  --overwrite           replace an existing ca.crt (keeping its old CAs after the new)\n"
-     "  --lifetime=DUR        validity, e.g. 87840h (default, 10 years), 365d, 90m\n"
-     "  --key-type=TYPE       rsa (default), ecdsa or ed25519\n"
-     "  --key-size=N          rsa: 2048 (default), 3072, 4096, 8192; ecdsa: 256 (default),\n"
-     "                        384, 521; not for ed25519\n"
+     "  --lifetime=DUR        validity, e.g. 87840h (default, 10 years; 43920h for an\n"
+     "                        intermediate), 365d, 90m\n"
+     KEY_FLAGS_HELP
+     "  --parent-ca-cert=FILE make an intermediate CA signed by this CA ...\n"
+     "  --parent-ca-key=FILE  ... with this key (both or neither)\n"
      "  -h, --help            show this help\n"},
     {"create-node", LEAF_FLAGS, run_create_node,
      "Usage: pkictl cert create-node HOST... [--certs-dir=DIR] [--ca-key=FILE] [flags]\n"
@@ -296,16 +201,15 @@ static const struct subcommand subcommands[] = {
      "Creates node.crt and node.key: CN=node, every HOST a Subject Alternative Name\n"
      "(IP literals as IP SANs, others as DNS names; a wildcard only as the whole\n"
      "leftmost label, as in *.dev.example.com), extended key usage serverAuth and\n"
-     "clientAuth. Signed by the CA in ca.crt that matches --ca-key.\n"
-     "\n"
-     "Flags:\n"},
+     "clientAuth. Signed by the CA in ca.crt that matches --ca-key; under an\n"
+     "intermediate, node.crt also holds the chain up to (not including) the root.\n"
+     "\n" LEAF_FLAGS_HELP},
     {"create-client", LEAF_FLAGS, run_create_client,
      "Usage: pkictl cert create-client USER [--certs-dir=DIR] [--ca-key=FILE] [flags]\n"
      "\n"
      "Creates client.USER.crt and client.USER.key: CN=USER, extended key usage\n"
      "clientAuth. USER: 1-63 of A-Z a-z 0-9 _ . - @, starting with a letter, digit or _.\n"
-     "\n"
-     "Flags:\n"},
+     "\n" LEAF_FLAGS_HELP},
     {"list", F_CERTS_DIR | F_FORMAT | F_HELP, run_list,
      "Usage: pkictl cert list [--certs-dir=DIR] [--format=table|json]\n"
      "\n"
@@ -318,109 +222,70 @@ static const struct subcommand subcommands[] = {
      "  --certs-dir=DIR       certs dir (default $PKICTL_CERTS_DIR or $HOME/.pkictl-certs)\n"
      "  --format=FORMAT       table (default) or json\n"
      "  -h, --help            show this help\n"},
+    {"sign", F_CA_CERT | F_CA_KEY | F_PROFILE | F_LIFETIME | F_OUT | F_OVERWRITE | F_HELP,
+     cli_run_sign,
+     "Usage: pkictl cert sign CSR --ca-cert=FILE --ca-key=FILE --profile=PROFILE --out=FILE\n"
+     "                        [--lifetime=DUR] [--overwrite]\n"
+     "\n"
+     "Verifies the request's signature and key, and issues a certificate under the\n"
+     "profile's policy: the profile, not the request, decides the CA flag, key usage,\n"
+     "extended key usage and path length. The subject and the requested DNS, IP, URI\n"
+     "and email SANs are validated and kept. --out gets the certificate followed by\n"
+     "the chain up to, not including, the root.\n"
+     "\n"
+     "Profiles: server (serverAuth), client (clientAuth), node (both), intermediate\n"
+     "(CA:TRUE, pathlen 0). server and node need a DNS or IP SAN.\n"
+     "\n"
+     "Flags:\n"
+     "  --ca-cert=FILE        the issuing CA certificate, optionally followed by its chain\n"
+     "  --ca-key=FILE         its key (default $PKICTL_CA_KEY)\n"
+     "  --profile=PROFILE     server, client, node or intermediate\n"
+     "  --lifetime=DUR        default 8760h (365 days); 43920h for intermediate\n"
+     "  --out=FILE            where the certificate and chain go\n"
+     "  --overwrite           replace an existing --out file\n"
+     "  -h, --help            show this help\n"},
+    {"bundle", F_CERT | F_CHAIN_FROM | F_OUT | F_OVERWRITE | F_HELP, cli_run_bundle,
+     "Usage: pkictl cert bundle --cert=FILE --chain-from=FILE... [--out=FILE] [--overwrite]\n"
+     "\n"
+     "Builds the full chain leaf, intermediates, root from the first certificate of\n"
+     "--cert and the certificates of every --chain-from file, given in any order.\n"
+     "Refuses a set that does not form one chain: a gap, a certificate that does\n"
+     "not belong, no self-signed root at the top.\n"
+     "\n"
+     "Flags:\n"
+     "  --cert=FILE           the leaf certificate\n"
+     "  --chain-from=FILE     certificates to build the chain from (repeat it)\n"
+     "  --out=FILE            write the chain there (default: standard output)\n"
+     "  --overwrite           replace an existing --out file\n"
+     "  -h, --help            show this help\n"},
+    {"show", F_FORMAT | F_HELP, cli_run_show,
+     "Usage: pkictl cert show FILE [--format=text|json]\n"
+     "\n"
+     "Shows each certificate in FILE: subject, issuer, serial, validity and time left,\n"
+     "SANs, key type and size, signature algorithm, key usage, extended key usage,\n"
+     "basic constraints, SHA-256 and SHA-1 fingerprints.\n"
+     "\n"
+     "Flags:\n"
+     "  --format=FORMAT       text (default) or json\n"
+     "  -h, --help            show this help\n"},
 };
-
-#define NSUB (sizeof(subcommands) / sizeof(subcommands[0]))
 
 static const char cert_usage[] =
     "Usage: pkictl cert SUBCOMMAND [ARGS...] [FLAGS...]\n"
     "\n"
     "Subcommands:\n"
-    "  create-ca      create the CA certificate (ca.crt) and key\n"
+    "  create-ca      create a CA (ca.crt and its key), self-signed or intermediate\n"
     "  create-node    create node.crt/node.key for the given hosts\n"
     "  create-client  create client.USER.crt/.key\n"
     "  list           list and check the certificates in the certs dir\n"
+    "  sign           sign a certificate request under a profile\n"
+    "  bundle         assemble a chain leaf, intermediates, root\n"
+    "  show           show what a certificate (or bundle) holds\n"
     "\n"
     "Run 'pkictl cert SUBCOMMAND --help' for its flags.\n";
 
-static void print_help(const struct subcommand *sc)
-{
-    fputs(sc->help, stdout);
-    if (sc->flags == LEAF_FLAGS)
-        fputs(leaf_flags_help, stdout);
-}
-
-static const char *flag_name(int id)
-{
-    const struct option *o;
-
-    for (o = long_options; o->name != NULL; o++)
-        if (o->val == id)
-            return o->name;
-    return "?";
-}
-
-/* Stores one parsed flag; refuses one that this subcommand does not take. */
-static int store_flag(const struct subcommand *sc, int id, struct args *a)
-{
-    if (!(sc->flags & (unsigned)id))
-        return cli_usage_error("flag --%s does not apply to 'cert %s' (see --help)", flag_name(id),
-                               sc->name);
-    switch (id) {
-    case F_CERTS_DIR: a->certs_dir = optarg; break;
-    case F_CA_KEY: a->ca_key = optarg; break;
-    case F_OVERWRITE: a->overwrite = 1; break;
-    case F_LIFETIME: a->lifetime = optarg; break;
-    case F_KEY_TYPE: a->key_type = optarg; break;
-    case F_KEY_SIZE: a->key_size = optarg; break;
-    case F_PKCS8: a->pkcs8 = 1; break;
-    case F_REUSE: a->reuse = 1; break;
-    case F_FORMAT: a->format = optarg; break;
-    case F_HELP: a->help = 1; break;
-    default: break;
-    }
-    return EXIT_OK;
-}
-
-static int parse_flags(const struct subcommand *sc, int argc, char **argv, struct args *a)
-{
-    int c, rc;
-
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
-        if (c == 'h')
-            c = F_HELP;
-        if (c == ':')
-            return cli_usage_error("flag %s needs a value", argv[optind - 1]);
-        if (c == '?')
-            return cli_usage_error("unknown flag \"%s\" for 'cert %s' (see --help)",
-                                   argv[optind - 1], sc->name);
-        rc = store_flag(sc, c, a);
-        if (rc != EXIT_OK)
-            return rc;
-    }
-    a->pos = argv + optind;
-    a->npos = argc - optind;
-    return EXIT_OK;
-}
-
 int cli_cert_main(int argc, char **argv)
 {
-    struct args a;
-    size_t i;
-    int rc;
-
-    if (argc < 2)
-        return cli_usage_error("missing subcommand: create-ca, create-node, create-client or "
-                               "list (see pkictl cert --help)");
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        fputs(cert_usage, stdout);
-        return EXIT_OK;
-    }
-    for (i = 0; i < NSUB; i++)
-        if (strcmp(argv[1], subcommands[i].name) == 0)
-            break;
-    if (i == NSUB)
-        return cli_usage_error("unknown command \"cert %s\" (see pkictl cert --help)", argv[1]);
-    memset(&a, 0, sizeof(a));
-    rc = parse_flags(&subcommands[i], argc - 1, argv + 1, &a);
-    if (rc != EXIT_OK)
-        return rc;
-    if (a.help) {
-        print_help(&subcommands[i]);
-        return EXIT_OK;
-    }
-    return subcommands[i].run(&subcommands[i], &a);
+    return args_dispatch("cert", cert_usage, subcommands,
+                         sizeof(subcommands) / sizeof(subcommands[0]), argc, argv);
 }

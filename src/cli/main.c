@@ -18,6 +18,10 @@ static const char usage_text[] =
     "  cert create-node    create a node certificate and key (server and client auth)\n"
     "  cert create-client  create a client certificate and key for a user\n"
     "  cert list           list and check the certificates in a certs dir\n"
+    "  cert sign           sign a certificate request under a profile\n"
+    "  cert bundle         assemble a chain: leaf, intermediates, root\n"
+    "  cert show           show what a certificate or bundle holds\n"
+    "  csr create          write a certificate request for a CA to sign\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help (also: pkictl cert COMMAND --help)\n"
@@ -79,5 +83,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "cert") == 0)
         return cli_cert_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "csr") == 0)
+        return cli_csr_main(argc - 1, argv + 1);
     return cli_usage_error("unknown command \"%s\" (see pkictl --help)", argv[1]);
 }
