@@ -35,6 +35,13 @@ static const struct option long_options[] = {
     {"san", required_argument, NULL, F_SAN},
     {"cluster-fqdn", required_argument, NULL, F_CLUSTER_FQDN},
     {"usage", required_argument, NULL, F_USAGE},
+    {"domains", required_argument, NULL, F_DOMAINS},
+    {"days", required_argument, NULL, F_DAYS},
+    {"type", required_argument, NULL, F_TYPE},
+    {"out-dir", required_argument, NULL, F_OUT_DIR},
+    {"ca", required_argument, NULL, F_CA},
+    {"min-validity", required_argument, NULL, F_MIN_VALIDITY},
+    {"rollback", no_argument, NULL, F_ROLLBACK},
     {NULL, 0, NULL, 0},
 };
 
@@ -102,8 +109,10 @@ int args_finish_write(int rc, struct pki_err *err, const struct certsdir_written
             snprintf(err->msg + len, sizeof(err->msg) - len, " (pass --overwrite to replace it)");
         return cli_fail(err);
     }
-    for (i = 0; i < w->n; i++)
+    for (i = 0; w != NULL && i < w->n; i++)
         printf("wrote %s\n", w->paths[i]);
+    if (w != NULL && w->note[0] != '\0')
+        printf("%s\n", w->note);
     return EXIT_OK;
 }
 
@@ -163,6 +172,13 @@ static int store_flag(const char *family, const struct subcommand *sc, int id, s
     case F_SAN: return append(a->san, &a->nsan, optarg, id);
     case F_CLUSTER_FQDN: a->cluster_fqdn = optarg; break;
     case F_USAGE: a->usage = optarg; break;
+    case F_DOMAINS: a->domains = optarg; break;
+    case F_DAYS: a->days = optarg; break;
+    case F_TYPE: a->type = optarg; break;
+    case F_OUT_DIR: a->out_dir = optarg; break;
+    case F_CA: a->ca = optarg; break;
+    case F_MIN_VALIDITY: a->min_validity = optarg; break;
+    case F_ROLLBACK: a->rollback = 1; break;
     default: break;
     }
     return EXIT_OK;

@@ -36,6 +36,13 @@ enum flag {
     F_SAN = 1 << 21,
     F_CLUSTER_FQDN = 1 << 22,
     F_USAGE = 1 << 23,
+    F_DOMAINS = 1 << 24,
+    F_DAYS = 1 << 25,
+    F_TYPE = 1 << 26,
+    F_OUT_DIR = 1 << 27,
+    F_CA = 1 << 28,
+    F_MIN_VALIDITY = 1 << 29,
+    F_ROLLBACK = 1 << 30,
 };
 
 #define ARGS_LIST_MAX 64 /* values of a repeatable flag */
@@ -44,9 +51,10 @@ struct args {
     const char *certs_dir, *ca_key, *lifetime, *key_type, *key_size, *format;
     const char *parent_cert, *parent_key, *ca_cert, *profile, *out, *cert, *key, *key_out;
     const char *subject, *cluster_fqdn, *usage;
+    const char *domains, *days, *type, *out_dir, *ca, *min_validity;
     const char *chain_from[ARGS_LIST_MAX], *san[ARGS_LIST_MAX];
     int nchain_from, nsan;
-    int overwrite, pkcs8, reuse, help, new_key;
+    int overwrite, pkcs8, reuse, help, new_key, rollback;
     char **pos; /* positional arguments */
     int npos;
 };

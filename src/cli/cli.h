@@ -29,6 +29,8 @@ int cli_csr_main(int argc, char **argv);
 int cli_run_sign(const struct subcommand *sc, struct args *a);
 int cli_run_bundle(const struct subcommand *sc, struct args *a);
 int cli_run_show(const struct subcommand *sc, struct args *a);
+int cli_run_self_signed(const struct subcommand *sc, struct args *a);
+int cli_run_install(const struct subcommand *sc, struct args *a);
 
 /* Prints "pkictl: MESSAGE" on stderr as one line and returns the exit code
  * that fits err's code. */

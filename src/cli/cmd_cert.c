@@ -48,6 +48,7 @@ static int make_opts(struct args *a, const char *default_lifetime, struct certsd
         a->ca_key = getenv("PKICTL_CA_KEY");
     if (a->ca_key == NULL || a->ca_key[0] == '\0')
         return cli_usage_error("missing --ca-key=FILE (or set PKICTL_CA_KEY)");
+    o->lifetime_is_default = a->lifetime == NULL;
     rc = args_lifetime(a, default_lifetime, &o->lifetime);
     if (rc != EXIT_OK)
         return rc;
@@ -87,7 +88,7 @@ static int run_create_ca(const struct subcommand *sc, struct args *a)
 
     rc = args_no_positional(sc, a);
     if (rc == EXIT_OK)
-        rc = make_opts(a, a->parent_cert ? DEFAULT_LEAF_LIFETIME : DEFAULT_CA_LIFETIME, &o);
+        rc = make_opts(a, DEFAULT_CA_LIFETIME, &o);
     if (rc != EXIT_OK)
         return rc;
     say_if_slow(&o, o.allow_ca_key_reuse && access(o.ca_key_path, F_OK) == 0);
@@ -189,8 +190,8 @@ static const struct subcommand subcommands[] = {
      "  --ca-key=FILE         where the CA key goes (default $PKICTL_CA_KEY)\n"
      "  --allow-ca-key-reuse  if the --ca-key file exists, sign with that key\n"
      "  --overwrite           replace an existing ca.crt (keeping its old CAs after the new)\n"
-     "  --lifetime=DUR        validity, e.g. 87840h (default, 10 years; 43920h for an\n"
-     "                        intermediate), 365d, 90m\n"
+     "  --lifetime=DUR        validity, e.g. 87840h (default, 10 years; an intermediate's\n"
+     "                        default ends with its parent at the latest), 365d, 90m\n"
      KEY_FLAGS_HELP
      "  --parent-ca-cert=FILE make an intermediate CA signed by this CA ...\n"
      "  --parent-ca-key=FILE  ... with this key (both or neither)\n"
@@ -258,6 +259,49 @@ static const struct subcommand subcommands[] = {
      "  --out=FILE            write the chain there (default: standard output)\n"
      "  --overwrite           replace an existing --out file\n"
      "  -h, --help            show this help\n"},
+    {"create-self-signed", F_DOMAINS | F_DAYS | F_TYPE | F_OUT_DIR | F_KEY_TYPE | F_KEY_SIZE |
+                               F_OVERWRITE | F_HELP,
+     cli_run_self_signed,
+     "Usage: pkictl cert create-self-signed --domains=\"a.example.com b.example.com\"\n"
+     "                  [--days=N] [--type=cm|api|proxy|syncer|metrics|all] [--out-dir=DIR]\n"
+     "\n"
+     "For each type, one self-signed certificate covering every domain and its\n"
+     "wildcard (a.example.com, *.a.example.com, ...), written as DIR/<type>_cert.pem\n"
+     "and DIR/<type>_key.pem (Redis Enterprise's certificate names).\n"
+     "\n"
+     "Flags:\n"
+     "  --domains=LIST        domains, separated by spaces or commas (no wildcards)\n"
+     "  --days=N              validity in days (default 365)\n"
+     "  --type=TYPE           cm, api, proxy, syncer, metrics or all (default)\n"
+     "  --out-dir=DIR         where the files go (default: the current directory)\n"
+     KEY_FLAGS_HELP
+     "  --overwrite           replace existing files\n"
+     "  -h, --help            show this help\n"},
+    {"install", F_CERT | F_KEY | F_CA | F_CERTS_DIR | F_MIN_VALIDITY | F_ROLLBACK | F_HELP,
+     cli_run_install,
+     "Usage: pkictl cert install NAME --cert=FILE --key=FILE [--ca=FILE] [--certs-dir=DIR]\n"
+     "                           [--min-validity=DUR]\n"
+     "       pkictl cert install --rollback NAME [--certs-dir=DIR]\n"
+     "\n"
+     "Installs a certificate (leaf, then its chain) and key into slot NAME of the\n"
+     "certs dir (NAME.crt, NAME.key) after checking, in order: pem (both parse),\n"
+     "key (matches), chain (in order, verifies to --ca or ca.crt), validity (valid\n"
+     "now, and for longer than --min-validity), signature (SHA-256 or stronger),\n"
+     "usage (the slot's extended key usage). Any failure names its check and\n"
+     "changes nothing. The old pair is kept as NAME.crt.previous/NAME.key.previous;\n"
+     "--rollback swaps it back.\n"
+     "\n"
+     "Slots: node (serverAuth+clientAuth), client.USER (clientAuth), ui, cm, api,\n"
+     "proxy, syncer, metrics (serverAuth).\n"
+     "\n"
+     "Flags:\n"
+     "  --cert=FILE           the certificate, followed by its chain\n"
+     "  --key=FILE            its key\n"
+     "  --ca=FILE             CA certificates to verify against (default: ca.crt)\n"
+     "  --certs-dir=DIR       certs dir (default $PKICTL_CERTS_DIR or $HOME/.pkictl-certs)\n"
+     "  --min-validity=DUR    refuse a certificate expiring sooner (default 720h)\n"
+     "  --rollback            restore the previous pair of slot NAME\n"
+     "  -h, --help            show this help\n"},
     {"show", F_FORMAT | F_HELP, cli_run_show,
      "Usage: pkictl cert show FILE [--format=text|json]\n"
      "\n"
@@ -281,6 +325,8 @@ static const char cert_usage[] =
     "  sign           sign a certificate request under a profile\n"
     "  bundle         assemble a chain leaf, intermediates, root\n"
     "  show           show what a certificate (or bundle) holds\n"
+    "  create-self-signed  self-signed certificates per type (Redis Enterprise names)\n"
+    "  install        install a certificate and key into a slot, checked, with rollback\n"
     "\n"
     "Run 'pkictl cert SUBCOMMAND --help' for its flags.\n";
 

@@ -1,4 +1,4 @@
-/* cmd_sign.c - `pkictl cert sign` and `pkictl cert bundle`. */
+/* cmd_sign.c - `pkictl cert sign`, `bundle`, `create-self-signed` and `install`. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +6,8 @@
 #include "args.h"
 #include "cli.h"
 #include "fsio.h"
+#include "duration.h"
+#include "install.h"
 #include "signfile.h"
 
 int cli_run_sign(const struct subcommand *sc, struct args *a)
@@ -68,4 +70,89 @@ int cli_run_bundle(const struct subcommand *sc, struct args *a)
     }
     pki_buf_free(&pem);
     return args_finish_write(rc, &err, &w);
+}
+
+int cli_run_self_signed(const struct subcommand *sc, struct args *a)
+{
+    struct pki_err err = {0, ""};
+    struct selfsigned_opts o;
+    char summary[2600], *end;
+    long days = 365;
+    int rc = args_no_positional(sc, a);
+
+    if (rc != EXIT_OK)
+        return rc;
+    if (a->domains == NULL)
+        return cli_usage_error("%s needs --domains=\"a.example.com b.example.com\"", sc->name);
+    if (a->days != NULL) {
+        days = strtol(a->days, &end, 10);
+        if (a->days[0] < '0' || a->days[0] > '9' || *end != '\0' || days <= 0 ||
+            days > SELFSIGNED_DAYS_MAX) {
+            pki_err_set(&err, PKI_ERR_INPUT, "--days must be a whole number from 1 to %d, not "
+                        "\"%.20s\"", SELFSIGNED_DAYS_MAX, a->days);
+            return cli_fail(&err);
+        }
+    }
+    memset(&o, 0, sizeof(o));
+    if (pki_key_spec_parse(a->key_type, a->key_size, &o.key_spec, &err) != PKI_OK)
+        return cli_fail(&err);
+    rc = args_clock(&o.now);
+    if (rc != EXIT_OK)
+        return rc;
+    o.domains = a->domains;
+    o.types = a->type;
+    o.out_dir = a->out_dir ? a->out_dir : ".";
+    o.days = (int)days;
+    o.overwrite = a->overwrite;
+    rc = selfsigned_create(&o, summary, sizeof(summary), &err);
+    if (rc != PKI_OK)
+        return args_finish_write(rc, &err, NULL);
+    puts(summary);
+    return EXIT_OK;
+}
+
+int cli_run_install(const struct subcommand *sc, struct args *a)
+{
+    struct pki_err err = {0, ""};
+    struct install_opts o;
+    char summary[512];
+    int rc;
+
+    if (a->npos != 1)
+        return cli_usage_error("%s needs exactly one slot NAME (got %d arguments)", sc->name,
+                               a->npos);
+    rc = args_certs_dir(a);
+    if (rc != EXIT_OK)
+        return rc;
+    if (a->rollback) {
+        if (a->cert || a->key || a->ca || a->min_validity)
+            return cli_usage_error("--rollback takes only the slot NAME and --certs-dir");
+        rc = install_rollback(a->certs_dir, a->pos[0], summary, sizeof(summary), &err);
+    } else {
+        if (a->cert == NULL || a->key == NULL)
+            return cli_usage_error("%s needs --cert=FILE and --key=FILE (or --rollback)",
+                                   sc->name);
+        memset(&o, 0, sizeof(o));
+        o.min_validity = INSTALL_MIN_VALIDITY_DEFAULT;
+        if (a->min_validity != NULL) {
+            if (strcmp(a->min_validity, "0") == 0)
+                o.min_validity = 0;
+            else if (pki_duration_parse(a->min_validity, &o.min_validity, &err) != PKI_OK)
+                return cli_fail(&err);
+        }
+        rc = args_clock(&o.now);
+        if (rc != EXIT_OK)
+            return rc;
+        o.certs_dir = a->certs_dir;
+        o.name = a->pos[0];
+        o.cert_path = a->cert;
+        o.key_path = a->key;
+        o.ca_path = a->ca;
+        o.skip_key_mode_check = args_env_true("PKICTL_SKIP_KEY_PERMISSION_CHECK");
+        rc = install_cert(&o, summary, sizeof(summary), &err);
+    }
+    if (rc != PKI_OK)
+        return cli_fail(&err);
+    puts(summary);
+    return EXIT_OK;
 }

@@ -245,6 +245,18 @@ static int asn1_to_time(const ASN1_TIME *t, time_t *out)
     return 1;
 }
 
+int64_t pki_cert_cap_lifetime(X509 *issuer, time_t now, int64_t lifetime, int *capped)
+{
+    time_t nb, na;
+
+    *capped = 0;
+    if (issuer == NULL || pki_cert_validity(issuer, &nb, &na, NULL) != PKI_OK || na <= now ||
+        (int64_t)(na - now) >= lifetime)
+        return lifetime; /* nothing to cap, or pki_cert_issue will say why not */
+    *capped = 1;
+    return (int64_t)(na - now);
+}
+
 int pki_cert_validity(X509 *cert, time_t *not_before, time_t *not_after, struct pki_err *err)
 {
     time_t nb, na;

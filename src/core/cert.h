@@ -50,6 +50,12 @@ struct pki_cert_params {
  * length constraint is 0. */
 PKI_MUST_CHECK X509 *pki_cert_issue(const struct pki_cert_params *p, struct pki_err *err);
 
+/* A default lifetime, shortened so the certificate ends no later than its
+ * issuer: returns min(lifetime, issuer's notAfter - now) and sets *capped
+ * when it shortened it. An explicit lifetime is never capped: it is refused
+ * by pki_cert_issue instead. */
+int64_t pki_cert_cap_lifetime(X509 *issuer, time_t now, int64_t lifetime, int *capped);
+
 /* notBefore and notAfter as seconds since the epoch. */
 PKI_MUST_CHECK int pki_cert_validity(X509 *cert, time_t *not_before, time_t *not_after,
                                      struct pki_err *err);

@@ -28,13 +28,14 @@ static X509_STORE *store_of(STACK_OF(X509) *cas)
     return store;
 }
 
-int pki_chain_verify(X509 *leaf, STACK_OF(X509) *cas, struct pki_err *err)
+int pki_chain_verify_with(X509 *leaf, STACK_OF(X509) *untrusted, STACK_OF(X509) *anchors,
+                          struct pki_err *err)
 {
-    X509_STORE *store = store_of(cas);
+    X509_STORE *store = store_of(anchors);
     X509_STORE_CTX *ctx = X509_STORE_CTX_new();
     int rc = PKI_OK;
 
-    if (store == NULL || ctx == NULL || X509_STORE_CTX_init(ctx, store, leaf, cas) != 1) {
+    if (store == NULL || ctx == NULL || X509_STORE_CTX_init(ctx, store, leaf, untrusted) != 1) {
         rc = pki_err_set_ssl(err, PKI_ERR_INTERNAL, "cannot set up chain verification");
     } else if (X509_verify_cert(ctx) != 1) {
         rc = pki_err_set(err, PKI_ERR_POLICY, "not signed by any CA in the CA bundle (%s)",
@@ -42,7 +43,13 @@ int pki_chain_verify(X509 *leaf, STACK_OF(X509) *cas, struct pki_err *err)
     }
     X509_STORE_CTX_free(ctx);
     X509_STORE_free(store);
+    ERR_clear_error();
     return rc;
+}
+
+int pki_chain_verify(X509 *leaf, STACK_OF(X509) *cas, struct pki_err *err)
+{
+    return pki_chain_verify_with(leaf, cas, cas, err);
 }
 
 int pki_chain_find_by_key(STACK_OF(X509) *cas, EVP_PKEY *key)
@@ -65,7 +72,7 @@ int pki_chain_is_root(X509 *cert)
 
 /* 1 if candidate issued cert: names and key identifiers agree
  * (X509_check_issued), and candidate's key verifies cert's signature. */
-static int issued_by(X509 *cert, X509 *candidate)
+int pki_chain_issued_by(X509 *cert, X509 *candidate)
 {
     EVP_PKEY *pub = X509_get0_pubkey(candidate);
     int ok = X509_check_issued(candidate, cert) == X509_V_OK && pub != NULL &&
@@ -92,7 +99,7 @@ static X509 *find_issuer(X509 *cert, STACK_OF(X509) *pool, STACK_OF(X509) *chain
     for (i = 0; i < sk_X509_num(pool); i++) {
         X509 *c = sk_X509_value(pool, i);
 
-        if (!in_stack(chain, c) && issued_by(cert, c))
+        if (!in_stack(chain, c) && pki_chain_issued_by(cert, c))
             return c;
     }
     return NULL;

@@ -29,6 +29,15 @@ int pki_chain_is_root(X509 *cert);
 PKI_MUST_CHECK int pki_chain_build(X509 *leaf, STACK_OF(X509) *pool, int strict,
                                    STACK_OF(X509) **out, struct pki_err *err);
 
+/* Like pki_chain_verify, with the certificates that may serve as
+ * intermediates (untrusted) apart from the anchors. */
+PKI_MUST_CHECK int pki_chain_verify_with(X509 *leaf, STACK_OF(X509) *untrusted,
+                                         STACK_OF(X509) *anchors, struct pki_err *err);
+
+/* 1 if issuer issued cert: names and key identifiers agree and issuer's key
+ * verifies cert's signature. */
+int pki_chain_issued_by(X509 *cert, X509 *issuer);
+
 /* The index in cas of the first certificate whose public key is key's, or -1. */
 int pki_chain_find_by_key(STACK_OF(X509) *cas, EVP_PKEY *key);
 

@@ -116,7 +116,7 @@ fail:
 int pki_subject_check(const X509_NAME *name, struct pki_err *err)
 {
     unsigned char *utf8 = NULL;
-    int i, j, len, n = X509_NAME_entry_count(name);
+    int i, j, len, chars, n = X509_NAME_entry_count(name);
 
     if (n > SUBJECT_ATTRS_MAX)
         return pki_err_set(err, PKI_ERR_INPUT, "the subject has %d attributes (at most %d)", n,
@@ -128,14 +128,14 @@ int pki_subject_check(const X509_NAME *name, struct pki_err *err)
         if (len < 0)
             return pki_err_set_ssl(err, PKI_ERR_INPUT, "subject attribute %d is not valid text",
                                    i + 1);
-        for (j = 0; j < len && utf8[j] >= 0x20 && utf8[j] != 0x7f; j++)
-            ;
+        for (j = 0, chars = 0; j < len && utf8[j] >= 0x20 && utf8[j] != 0x7f; j++)
+            chars += (utf8[j] & 0xC0) != 0x80; /* count characters, not UTF-8 bytes */
         OPENSSL_free(utf8);
         utf8 = NULL;
         if (j < len)
             return pki_err_set(err, PKI_ERR_INPUT, "subject attribute %d has a control "
                                "character", i + 1);
-        if (len == 0 || len > PKI_SUBJECT_VALUE_MAX * 4)
+        if (chars == 0 || chars > PKI_SUBJECT_VALUE_MAX)
             return pki_err_set(err, PKI_ERR_INPUT, "subject attribute %d is empty or longer "
                                "than %d characters", i + 1, PKI_SUBJECT_VALUE_MAX);
     }

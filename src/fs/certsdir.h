@@ -30,6 +30,7 @@ struct certsdir_opts {
     const char *certs_dir;
     const char *ca_key_path;
     int64_t lifetime;             /* seconds */
+    int lifetime_is_default;      /* not asked for: cap it at the issuer's expiry */
     struct pki_key_spec key_spec; /* for the new key */
     time_t now;
     int overwrite;
@@ -44,6 +45,7 @@ struct certsdir_opts {
 struct certsdir_written {
     char paths[4][PATH_MAX];
     size_t n;
+    char note[256]; /* something the user should know, or "" */
 };
 
 /* Loads the private key at path, refusing one readable by group or others

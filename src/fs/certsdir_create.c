@@ -112,6 +112,23 @@ static int compose_ca_file(X509 *cert, STACK_OF(X509) *parent_certs, STACK_OF(X5
     return rc;
 }
 
+/* A default lifetime ends with the issuer at the latest; says so in w. */
+static void cap_default_lifetime(const struct certsdir_opts *o, struct pki_cert_params *p,
+                                 struct certsdir_written *w)
+{
+    char when[40];
+    time_t nb, na;
+    int capped = 0;
+
+    if (o->lifetime_is_default)
+        p->lifetime = pki_cert_cap_lifetime(p->issuer, p->now, p->lifetime, &capped);
+    if (capped && pki_cert_validity(p->issuer, &nb, &na, NULL) == PKI_OK) {
+        pki_time_format(na, 1, when, sizeof(when));
+        snprintf(w->note, sizeof(w->note), "note: the default lifetime was shortened to end with "
+                 "the CA certificate on %s", when);
+    }
+}
+
 static int fail_code(const struct pki_err *err)
 {
     return err != NULL && err->code != PKI_OK ? err->code : PKI_ERR_INTERNAL;
@@ -155,6 +172,7 @@ int certsdir_create_ca(const struct certsdir_opts *o, struct certsdir_written *w
     p.subject_key = key;
     p.issuer = parent;
     p.issuer_key = parent ? parent_key : key;
+    cap_default_lifetime(o, &p, w);
     if ((cert = pki_cert_issue(&p, err)) == NULL)
         goto out;
     rc = compose_ca_file(cert, parent_certs, old, &ca_pem, err);
@@ -305,6 +323,7 @@ static int create_leaf(const struct certsdir_opts *o, struct pki_cert_params *p,
     if (p->issuer == NULL)
         goto out;
     p->issuer_key = ca_key;
+    cap_default_lifetime(o, p, w);
     p->subject_key = key = pki_key_generate(&o->key_spec, err);
     if (key == NULL)
         goto out;

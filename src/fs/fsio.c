@@ -144,7 +144,7 @@ int fs_check_absent(const struct fs_file *files, size_t n, struct pki_err *err)
     return PKI_OK;
 }
 
-#define WRITE_ALL_MAX 8
+#define WRITE_ALL_MAX 16
 
 /* Three phases, so that a full disk or a crash never leaves a mixed set
  * (say a new key beside an old certificate):

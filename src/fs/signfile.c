@@ -26,6 +26,12 @@ static int collect_sans(const struct csrfile_opts *o, struct pki_host *out, size
 
     *n = 0;
     for (i = 0; i < o->nsans && rc == PKI_OK; i++) {
+        size_t len = strlen(o->sans[i]);
+
+        if (len == 0 || o->sans[i][0] == ',' || o->sans[i][len - 1] == ',' ||
+            strstr(o->sans[i], ",,") != NULL)
+            return pki_err_set(err, PKI_ERR_INPUT, "--san has an empty item (\"%.80s\")",
+                               o->sans[i]);
         copy = strdup(o->sans[i]);
         if (copy == NULL)
             return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
@@ -183,8 +189,16 @@ int signfile_sign(const struct signfile_opts *o, struct certsdir_written *w, str
         rc = pki_err_set(err, PKI_ERR_POLICY, "CA key %s does not match the first certificate "
                          "of %s", o->ca_key_path, o->ca_cert_path);
     if (rc == PKI_OK) {
-        cert = pki_profile_sign(req, o->profile, sk_X509_value(ca_certs, 0), ca_key,
-                                o->lifetime ? o->lifetime : pki_profile_default_lifetime(o->profile),
+        int64_t lifetime = o->lifetime;
+        int capped = 0;
+
+        if (lifetime == 0) /* the default ends with the CA at the latest */
+            lifetime = pki_cert_cap_lifetime(sk_X509_value(ca_certs, 0), o->now,
+                                             pki_profile_default_lifetime(o->profile), &capped);
+        if (capped)
+            snprintf(w->note, sizeof(w->note), "note: the default lifetime was shortened to end "
+                     "with the CA certificate");
+        cert = pki_profile_sign(req, o->profile, sk_X509_value(ca_certs, 0), ca_key, lifetime,
                                 o->now, err);
         rc = cert ? chain_pem(cert, ca_certs, &pem, err) : (err ? err->code : PKI_ERR_INTERNAL);
     }
@@ -248,5 +262,144 @@ int signfile_bundle(const char *cert_path, const char *const *chain_paths, size_
     pki_certs_free(chain);
     pki_certs_free(pool);
     pki_certs_free(leafs);
+    return rc;
+}
+
+/* ---- cert create-self-signed ---------------------------------------------- */
+
+static const char *const selfsigned_types[] = {"cm", "api", "proxy", "syncer", "metrics"};
+#define NTYPES (sizeof(selfsigned_types) / sizeof(selfsigned_types[0]))
+
+/* Each domain and its wildcard, as SANs; the domains themselves in *list. */
+static int selfsigned_sans(const char *domains, struct pki_host *sans, size_t *n, char *list,
+                           size_t list_len, struct pki_err *err)
+{
+    char *copy = strdup(domains), *save = NULL, *tok, wild[PKI_NAME_DNS_MAX + 3];
+    size_t count = 0;
+    int rc = copy ? PKI_OK : pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+
+    list[0] = '\0';
+    for (tok = copy ? strtok_r(copy, " ,\t", &save) : NULL; tok != NULL && rc == PKI_OK;
+         tok = strtok_r(NULL, " ,\t", &save)) {
+        if (count / 2 >= SELFSIGNED_DOMAINS_MAX)
+            rc = pki_err_set(err, PKI_ERR_INPUT, "more than %d domains", SELFSIGNED_DOMAINS_MAX);
+        else if (strchr(tok, '*') != NULL)
+            rc = pki_err_set(err, PKI_ERR_INPUT, "domain \"%.80s\": give it without a wildcard "
+                             "(*.DOMAIN is added for each domain)", tok);
+        else if ((rc = pki_san_check(PKI_HOST_DNS, tok, &sans[count], err)) == PKI_OK) {
+            snprintf(wild, sizeof(wild), "*.%s", tok);
+            rc = pki_san_check(PKI_HOST_DNS, wild, &sans[count + 1], err);
+            if (rc == PKI_OK)
+                snprintf(list + strlen(list), list_len - strlen(list), "%s%s", count ? ", " : "",
+                         tok);
+            count += 2;
+        }
+    }
+    free(copy);
+    if (rc == PKI_OK && count == 0)
+        rc = pki_err_set(err, PKI_ERR_INPUT, "--domains names no domain");
+    *n = count;
+    return rc;
+}
+
+/* Which types: a bit per entry of selfsigned_types. */
+static int selfsigned_type_mask(const char *types, unsigned *mask, struct pki_err *err)
+{
+    size_t i;
+
+    if (types == NULL || strcmp(types, "all") == 0) {
+        *mask = (1u << NTYPES) - 1;
+        return PKI_OK;
+    }
+    for (i = 0; i < NTYPES; i++) {
+        if (strcmp(types, selfsigned_types[i]) == 0) {
+            *mask = 1u << i;
+            return PKI_OK;
+        }
+    }
+    return pki_err_set(err, PKI_ERR_INPUT, "unknown --type \"%.40s\" (use cm, api, proxy, "
+                       "syncer, metrics or all)", types);
+}
+
+/* One type's pair, encoded into key_pem and crt_pem. */
+static int selfsigned_one(const struct selfsigned_opts *o, const struct pki_host *sans, size_t n,
+                          struct pki_buf *key_pem, struct pki_buf *crt_pem, struct pki_err *err)
+{
+    struct pki_cert_params p;
+    EVP_PKEY *key = pki_key_generate(&o->key_spec, err);
+    X509 *cert = NULL;
+    int rc = PKI_ERR_CRYPTO;
+
+    if (key != NULL) {
+        memset(&p, 0, sizeof(p));
+        p.role = PKI_ROLE_NODE;
+        p.common_name = sans[0].text;
+        p.hosts = sans;
+        p.nhosts = n;
+        p.lifetime = (int64_t)o->days * 86400;
+        p.now = o->now;
+        p.subject_key = key;
+        p.issuer_key = key;
+        cert = pki_cert_issue(&p, err);
+    }
+    if (cert != NULL) {
+        rc = pki_pem_append_cert(cert, crt_pem, err);
+        if (rc == PKI_OK)
+            rc = pki_key_to_pem(key, key_pem, err);
+    } else if (err != NULL) {
+        rc = err->code;
+    }
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
+int selfsigned_create(const struct selfsigned_opts *o, char *summary, size_t len,
+                      struct pki_err *err)
+{
+    struct pki_buf pems[2 * NTYPES];
+    struct fs_file files[2 * NTYPES];
+    char paths[2 * NTYPES][PATH_MAX], name[64], list[2048], done[64] = "";
+    struct pki_host *sans = calloc(2 * SELFSIGNED_DOMAINS_MAX, sizeof(*sans));
+    size_t i, n = 0, nfiles = 0;
+    unsigned mask = 0;
+    int rc = sans ? PKI_OK : pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+
+    memset(pems, 0, sizeof(pems));
+    if (rc == PKI_OK && (o->days <= 0 || o->days > SELFSIGNED_DAYS_MAX))
+        rc = pki_err_set(err, PKI_ERR_INPUT, "--days must be between 1 and %d",
+                         SELFSIGNED_DAYS_MAX);
+    if (rc == PKI_OK)
+        rc = selfsigned_type_mask(o->types, &mask, err);
+    if (rc == PKI_OK)
+        rc = selfsigned_sans(o->domains, sans, &n, list, sizeof(list), err);
+    if (rc == PKI_OK)
+        rc = fs_check_dir(o->out_dir, "--out-dir", err);
+    for (i = 0; rc == PKI_OK && i < NTYPES; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        snprintf(name, sizeof(name), "%s_key.pem", selfsigned_types[i]);
+        rc = fs_join(o->out_dir, name, paths[nfiles], sizeof(paths[0]), err);
+        files[nfiles] = (struct fs_file){paths[nfiles], &pems[nfiles], 1, o->overwrite};
+        snprintf(name, sizeof(name), "%s_cert.pem", selfsigned_types[i]);
+        if (rc == PKI_OK)
+            rc = fs_join(o->out_dir, name, paths[nfiles + 1], sizeof(paths[0]), err);
+        files[nfiles + 1] = (struct fs_file){paths[nfiles + 1], &pems[nfiles + 1], 0, o->overwrite};
+        snprintf(done + strlen(done), sizeof(done) - strlen(done), "%s%s", nfiles ? ", " : "",
+                 selfsigned_types[i]);
+        nfiles += 2;
+    }
+    if (rc == PKI_OK)
+        rc = fs_check_absent(files, nfiles, err);
+    for (i = 0; rc == PKI_OK && i < nfiles; i += 2)
+        rc = selfsigned_one(o, sans, n, &pems[i], &pems[i + 1], err);
+    if (rc == PKI_OK)
+        rc = fs_write_all(files, nfiles, err);
+    if (rc == PKI_OK)
+        snprintf(summary, len, "created %zu self-signed certificate%s (%s) in %s for %s, valid %d "
+                 "days", nfiles / 2, nfiles > 2 ? "s" : "", done, o->out_dir, list, o->days);
+    for (i = 0; i < 2 * NTYPES; i++)
+        pki_buf_free(&pems[i]);
+    free(sans);
     return rc;
 }

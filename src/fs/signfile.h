@@ -51,4 +51,22 @@ PKI_MUST_CHECK int signfile_sign(const struct signfile_opts *o, struct certsdir_
 PKI_MUST_CHECK int signfile_bundle(const char *cert_path, const char *const *chain_paths,
                                    size_t nchain, struct pki_buf *out, struct pki_err *err);
 
+/* cert create-self-signed: for each type, DIR/<type>_cert.pem and
+ * DIR/<type>_key.pem, self-signed, SANs = each domain and its wildcard. */
+struct selfsigned_opts {
+    const char *domains;         /* separated by spaces or commas */
+    const char *types;           /* "cm", ..., or "all" */
+    const char *out_dir;
+    int days;
+    struct pki_key_spec key_spec;
+    time_t now;
+    int overwrite;
+};
+
+#define SELFSIGNED_DOMAINS_MAX 32
+#define SELFSIGNED_DAYS_MAX 36500
+
+PKI_MUST_CHECK int selfsigned_create(const struct selfsigned_opts *o, char *summary,
+                                     size_t len, struct pki_err *err);
+
 #endif
