@@ -8,6 +8,7 @@ pkgs=(
   libssl-dev libjansson-dev              # OpenSSL 3, JSON output
   libcmocka-dev                          # unit tests
   openssl gnutls-bin postgresql python3  # interop and e2e peers
+  nginx-light curl                       # interop: TLS server and client
   clang libclang-rt-14-dev               # libFuzzer targets
   procps iproute2                        # process and port helpers in tests
 )
