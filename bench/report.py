@@ -160,6 +160,9 @@ def pkictl_profile(R):
     return rows[1][0], found
 
 
+SIGN_MARK = "<!-- bench/sign.sh section -->"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--results", required=True)
@@ -337,8 +340,17 @@ def main():
       "`.csr` per certificate. Keys: pkictl and openssl write PKCS#8 PEM, certtool and cfssl "
       "SEC1 / PKCS#1 PEM.")
     w("")
+    # bench/sign.sh owns the section from SIGN_MARK to the end: keep it.
+    tail = ""
+    if os.path.exists(a.out):
+        old = open(a.out).read()
+        at = old.find(SIGN_MARK)
+        if at >= 0:
+            tail = old[at:]
     with open(a.out, "w") as f:
         f.write("\n".join(L))
+        if tail:
+            f.write("\n\n" + tail)
 
 
 if __name__ == "__main__":
