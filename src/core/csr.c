@@ -115,7 +115,14 @@ static X509_REQ *decode(const unsigned char *data, size_t len, struct pki_err *e
     X509_REQ *req = NULL;
     BIO *bio;
 
-    if (memmem(data, len, "-----BEGIN", 10) == NULL) {
+    const unsigned char *first = memmem(data, len, "-----BEGIN", 10);
+
+    if (first != NULL &&
+        memmem(first + 10, len - (size_t)(first + 10 - data), "-----BEGIN", 10) != NULL) {
+        pki_err_set(err, PKI_ERR_INPUT, "more than one PEM block: give one request per file");
+        return NULL;
+    }
+    if (first == NULL) {
         p = data;
         req = d2i_X509_REQ(NULL, &p, (long)len);
         if (req != NULL && p != data + len) {
@@ -172,14 +179,39 @@ X509_REQ *pki_csr_read(const unsigned char *data, size_t len, struct pki_err *er
     return NULL;
 }
 
+/* The extension request: at most one attribute (PKCS#9 or Microsoft's), with
+ * exactly one value that parses as Extensions; NULL *exts when there is none. */
+static int requested_extensions(X509_REQ *req, STACK_OF(X509_EXTENSION) **exts,
+                                struct pki_err *err)
+{
+    int pkcs9 = X509_REQ_get_attr_by_NID(req, NID_ext_req, -1);
+    int ms = X509_REQ_get_attr_by_NID(req, NID_ms_ext_req, -1);
+    int at = pkcs9 >= 0 ? pkcs9 : ms;
+
+    *exts = NULL;
+    if (at < 0)
+        return PKI_OK;
+    if ((pkcs9 >= 0 && ms >= 0) || X509_REQ_get_attr_by_NID(req, NID_ext_req, pkcs9) >= 0 ||
+        (ms >= 0 && X509_REQ_get_attr_by_NID(req, NID_ms_ext_req, ms) >= 0))
+        return pki_err_set(err, PKI_ERR_INPUT, "the request has more than one extension request");
+    if (X509_ATTRIBUTE_count(X509_REQ_get_attr(req, at)) != 1)
+        return pki_err_set(err, PKI_ERR_INPUT, "the request's extension request does not have "
+                           "exactly one value");
+    *exts = X509_REQ_get_extensions(req);
+    if (*exts == NULL)
+        return pki_err_set_ssl(err, PKI_ERR_INPUT, "the request's extension request is malformed");
+    return PKI_OK;
+}
+
 int pki_csr_sans(X509_REQ *req, struct pki_host *out, size_t max, size_t *n, struct pki_err *err)
 {
-    STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+    STACK_OF(X509_EXTENSION) *exts = NULL;
     GENERAL_NAMES *gens = NULL;
-    int i, rc = PKI_OK;
+    int i, rc;
 
     *n = 0;
-    i = exts ? X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1) : -1;
+    rc = requested_extensions(req, &exts, err);
+    i = (rc == PKI_OK && exts) ? X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1) : -1;
     if (i >= 0) {
         if (X509v3_get_ext_by_NID(exts, NID_subject_alt_name, i) >= 0)
             rc = pki_err_set(err, PKI_ERR_INPUT, "the request has two subjectAltName extensions");

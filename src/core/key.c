@@ -271,6 +271,14 @@ int pki_key_check_supported(EVP_PKEY *key, struct pki_err *err)
         return PKI_OK;
     }
     if (EVP_PKEY_is_a(key, "EC")) {
+        int explicit_params = 0;
+
+        /* RFC 5480 section 2.1.1: only named curves; OpenSSL names explicit
+         * parameters that happen to equal P-256, so ask how they came in. */
+        if (EVP_PKEY_get_int_param(key, OSSL_PKEY_PARAM_EC_DECODED_FROM_EXPLICIT_PARAMS,
+                                   &explicit_params) == 1 && explicit_params)
+            return pki_err_set(err, PKI_ERR_POLICY, "EC key with explicit curve parameters "
+                               "(RFC 5480 allows named curves only)");
         if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
                                            NULL) == 1 &&
             (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0 ||

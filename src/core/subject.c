@@ -9,6 +9,22 @@
 
 static const char *const allowed_attrs[] = {"C", "ST", "L", "O", "OU", "CN"};
 
+/* Characters (not bytes) in UTF-8 text, or -1 if it holds a C0 or C1
+ * control character (U+0000-U+001F, U+007F-U+009F). */
+static int utf8_chars(const unsigned char *s, size_t len)
+{
+    size_t i;
+    int chars = 0;
+
+    for (i = 0; i < len; i++) {
+        if (s[i] < 0x20 || s[i] == 0x7f ||
+            (s[i] == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] <= 0x9f))
+            return -1;
+        chars += (s[i] & 0xc0) != 0x80;
+    }
+    return chars;
+}
+
 static int attr_index(const char *key)
 {
     size_t i;
@@ -36,9 +52,6 @@ static int next_segment(const char **p, char *key, size_t klen, char *value, siz
     for (s++; *s != '\0' && *s != '/'; s++) {
         if (*s == '\\' && s[1] == '/')
             s++;
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return pki_err_set(err, PKI_ERR_INPUT, "invalid subject: %s has a control "
-                               "character", key);
         if (v + 1 >= vlen)
             return pki_err_set(err, PKI_ERR_INPUT, "invalid subject: the value of %s is longer "
                                "than %d characters", key, PKI_SUBJECT_VALUE_MAX);
@@ -59,9 +72,13 @@ static int check_attr(const char *key, const char *value, unsigned *seen, struct
     if (*seen & (1u << i))
         return pki_err_set(err, PKI_ERR_INPUT, "invalid subject: %s is given twice", key);
     *seen |= 1u << i;
+    int chars = utf8_chars((const unsigned char *)value, strlen(value));
+
     if (value[0] == '\0')
         return pki_err_set(err, PKI_ERR_INPUT, "invalid subject: %s is empty", key);
-    if (strlen(value) > PKI_SUBJECT_VALUE_MAX)
+    if (chars < 0)
+        return pki_err_set(err, PKI_ERR_INPUT, "invalid subject: %s has a control character", key);
+    if (chars > PKI_SUBJECT_VALUE_MAX)
         return pki_err_set(err, PKI_ERR_INPUT, "invalid subject: the value of %s is longer "
                            "than %d characters", key, PKI_SUBJECT_VALUE_MAX);
     /* RFC 5280 appendix A.1: countryName is a two-letter PrintableString. */
@@ -75,7 +92,7 @@ static int check_attr(const char *key, const char *value, unsigned *seen, struct
 
 X509_NAME *pki_subject_parse(const char *text, struct pki_err *err)
 {
-    char key[16], value[PKI_SUBJECT_VALUE_MAX + 2];
+    char key[16], value[PKI_SUBJECT_VALUE_MAX * 4 + 2]; /* UTF-8: up to 4 bytes a character */
     const char *p = text;
     X509_NAME *name = NULL;
     unsigned seen = 0;
@@ -116,7 +133,7 @@ fail:
 int pki_subject_check(const X509_NAME *name, struct pki_err *err)
 {
     unsigned char *utf8 = NULL;
-    int i, j, len, chars, n = X509_NAME_entry_count(name);
+    int i, len, chars, n = X509_NAME_entry_count(name);
 
     if (n > SUBJECT_ATTRS_MAX)
         return pki_err_set(err, PKI_ERR_INPUT, "the subject has %d attributes (at most %d)", n,
@@ -128,11 +145,10 @@ int pki_subject_check(const X509_NAME *name, struct pki_err *err)
         if (len < 0)
             return pki_err_set_ssl(err, PKI_ERR_INPUT, "subject attribute %d is not valid text",
                                    i + 1);
-        for (j = 0, chars = 0; j < len && utf8[j] >= 0x20 && utf8[j] != 0x7f; j++)
-            chars += (utf8[j] & 0xC0) != 0x80; /* count characters, not UTF-8 bytes */
+        chars = utf8_chars(utf8, (size_t)len);
         OPENSSL_free(utf8);
         utf8 = NULL;
-        if (j < len)
+        if (chars < 0)
             return pki_err_set(err, PKI_ERR_INPUT, "subject attribute %d has a control "
                                "character", i + 1);
         if (chars == 0 || chars > PKI_SUBJECT_VALUE_MAX)
@@ -149,7 +165,7 @@ int pki_subject_has_cn(const X509_NAME *name)
 
 void pki_subject_format(const X509_NAME *name, char *buf, size_t len)
 {
-    BIO *bio = BIO_new(BIO_s_mem());
+    BIO *bio;
     char *data;
     long n = 0;
     size_t i;
@@ -157,7 +173,7 @@ void pki_subject_format(const X509_NAME *name, char *buf, size_t len)
     if (len == 0)
         return;
     buf[0] = '\0';
-    if (bio == NULL)
+    if ((bio = BIO_new(BIO_s_mem())) == NULL)
         return;
     if (X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0)
         n = BIO_get_mem_data(bio, &data);

@@ -120,6 +120,7 @@ static void cap_default_lifetime(const struct certsdir_opts *o, struct pki_cert_
     time_t nb, na;
     int capped = 0;
 
+    w->note[0] = '\0';
     if (o->lifetime_is_default)
         p->lifetime = pki_cert_cap_lifetime(p->issuer, p->now, p->lifetime, &capped);
     if (capped && pki_cert_validity(p->issuer, &nb, &na, NULL) == PKI_OK) {

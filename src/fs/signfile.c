@@ -178,6 +178,9 @@ int signfile_sign(const struct signfile_opts *o, struct certsdir_written *w, str
     X509 *cert = NULL;
     int rc = fs_check_absent(&target, 1, err);
 
+    w->n = 0;
+    w->note[0] = '\0';
+
     if (rc == PKI_OK && (req = load_csr(o->csr_path, err)) == NULL)
         rc = err ? err->code : PKI_ERR_INPUT;
     if (rc == PKI_OK && (ca_certs = certsdir_load_certs(o->ca_cert_path, err)) == NULL)
@@ -221,7 +224,18 @@ int signfile_sign(const struct signfile_opts *o, struct certsdir_written *w, str
 
 /* ---- cert bundle ------------------------------------------------------- */
 
-/* Every certificate of every file, except copies of leaf. */
+static int in_pool(STACK_OF(X509) *pool, X509 *x)
+{
+    int i;
+
+    for (i = 0; i < sk_X509_num(pool); i++)
+        if (X509_cmp(sk_X509_value(pool, i), x) == 0)
+            return 1;
+    return 0;
+}
+
+/* Every distinct certificate of every file, except copies of leaf; at most
+ * PKI_PEM_CERTS_MAX of them. */
 static STACK_OF(X509) *load_pool(X509 *leaf, const char *const *paths, size_t n,
                                  struct pki_err *err)
 {
@@ -236,9 +250,16 @@ static STACK_OF(X509) *load_pool(X509 *leaf, const char *const *paths, size_t n,
             return NULL;
         }
         while ((x = sk_X509_shift(certs)) != NULL) {
-            if (X509_cmp(x, leaf) == 0 || sk_X509_num(pool) >= PKI_PEM_CERTS_MAX ||
-                sk_X509_push(pool, x) <= 0)
+            if (X509_cmp(x, leaf) == 0 || in_pool(pool, x)) { /* a copy adds nothing */
                 X509_free(x);
+            } else if (sk_X509_num(pool) >= PKI_PEM_CERTS_MAX || sk_X509_push(pool, x) <= 0) {
+                X509_free(x);
+                pki_certs_free(certs);
+                pki_certs_free(pool);
+                pki_err_set(err, PKI_ERR_INPUT, "more than %d certificates in the --chain-from "
+                            "files", PKI_PEM_CERTS_MAX);
+                return NULL;
+            }
         }
         pki_certs_free(certs);
     }

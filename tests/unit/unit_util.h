@@ -289,4 +289,137 @@ static inline void ut_write_key(const char *path, EVP_PKEY *k, mode_t mode)
     pki_buf_free(&b);
 }
 
+/* ---- requests, names and extensions (OpenSSL directly) ------------------- */
+
+/* An X509_NAME with O (may be NULL) then CN (may be NULL), both UTF8String. */
+static inline X509_NAME *ut_name(const char *o, const char *cn)
+{
+    X509_NAME *n = X509_NAME_new();
+
+    assert_non_null(n);
+    if (o != NULL)
+        assert_int_equal(X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
+                                                    (const unsigned char *)o, -1, -1, 0), 1);
+    if (cn != NULL)
+        assert_int_equal(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+                                                    (const unsigned char *)cn, -1, -1, 0), 1);
+    return n;
+}
+
+/* An extension from OpenSSL's config syntax ("critical,CA:TRUE", ...). */
+static inline X509_EXTENSION *ut_ext(int nid, const char *value)
+{
+    X509_EXTENSION *e = X509V3_EXT_nconf_nid(NULL, NULL, nid, value);
+
+    if (e == NULL)
+        fail_msg("cannot build extension %s = %s", OBJ_nid2sn(nid), value);
+    return e;
+}
+
+/* A DER round trip of a request (frees r). */
+static inline X509_REQ *ut_req_reparse(X509_REQ *r)
+{
+    unsigned char *der = NULL;
+    const unsigned char *p;
+    int len = i2d_X509_REQ(r, &der);
+    X509_REQ *y;
+
+    assert_true(len > 0);
+    p = der;
+    y = d2i_X509_REQ(NULL, &p, len);
+    assert_non_null(y);
+    OPENSSL_free(der);
+    X509_REQ_free(r);
+    return y;
+}
+
+/* A request built with OpenSSL alone: subject (copied; NULL for an empty
+ * one), key, the extensions in exts (may be NULL; not freed), signed with
+ * md (NULL: the digest pkictl would use). Reparsed from DER. */
+static inline X509_REQ *ut_req_raw(EVP_PKEY *key, const X509_NAME *subject,
+                                   STACK_OF(X509_EXTENSION) *exts, const EVP_MD *md)
+{
+    X509_REQ *r = X509_REQ_new();
+
+    assert_non_null(r);
+    assert_int_equal(X509_REQ_set_version(r, X509_REQ_VERSION_1), 1);
+    if (subject != NULL)
+        assert_int_equal(X509_REQ_set_subject_name(r, subject), 1);
+    assert_int_equal(X509_REQ_set_pubkey(r, key), 1);
+    if (exts != NULL)
+        assert_int_equal(X509_REQ_add_extensions(r, exts), 1);
+    if (X509_REQ_sign(r, key, md != NULL ? md : pki_key_sign_digest(key)) <= 0)
+        fail_msg("X509_REQ_sign failed");
+    return ut_req_reparse(r);
+}
+
+/* DER of a request (OPENSSL_free it). */
+static inline unsigned char *ut_req_der(X509_REQ *r, size_t *len)
+{
+    unsigned char *der = NULL;
+    int n = i2d_X509_REQ(r, &der);
+
+    assert_true(n > 0);
+    *len = (size_t)n;
+    return der;
+}
+
+/* PEM text of a request (malloc'd, NUL-terminated). */
+static inline char *ut_req_pem(X509_REQ *r)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *data, *out;
+    long n;
+
+    assert_non_null(b);
+    assert_int_equal(PEM_write_bio_X509_REQ(b, r), 1);
+    n = BIO_get_mem_data(b, &data);
+    out = malloc((size_t)n + 1);
+    assert_non_null(out);
+    memcpy(out, data, (size_t)n);
+    out[n] = '\0';
+    BIO_free(b);
+    return out;
+}
+
+/* Replaces (or adds) cert's extension nid with ext's, then re-signs with k
+ * (the issuer's key). ext is freed. */
+static inline void ut_set_ext(X509 *x, X509_EXTENSION *ext, EVP_PKEY *k)
+{
+    int i = X509_get_ext_by_OBJ(x, X509_EXTENSION_get_object(ext), -1);
+
+    if (i >= 0)
+        X509_EXTENSION_free(X509_delete_ext(x, i));
+    assert_int_equal(X509_add_ext(x, ext, -1), 1);
+    X509_EXTENSION_free(ext);
+    assert_true(X509_sign(x, k, pki_key_sign_digest(k)) > 0);
+}
+
+/* The number of certificates in a PEM text. */
+static inline int ut_count_pem_certs(const char *pem)
+{
+    int n = 0;
+
+    for (; (pem = strstr(pem, "-----BEGIN CERTIFICATE-----")) != NULL; pem++)
+        n++;
+    return n;
+}
+
+/* Every certificate of a PEM file (a new stack; pki_certs_free it). */
+static inline STACK_OF(X509) *ut_read_certs(const char *path)
+{
+    STACK_OF(X509) *s = sk_X509_new_null();
+    FILE *f = fopen(path, "rb");
+    X509 *x;
+
+    if (f == NULL)
+        fail_msg("cannot open %s", path);
+    assert_non_null(s);
+    while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+        assert_true(sk_X509_push(s, x) > 0);
+    ERR_clear_error();
+    fclose(f);
+    return s;
+}
+
 #endif
