@@ -1,6 +1,7 @@
 /* buf.c - owned byte buffers that are wiped when freed. */
 #include "buf.h"
 
+#include <openssl/bio.h>
 #include <openssl/crypto.h>
 #include <string.h>
 
@@ -30,6 +31,16 @@ int pki_buf_append(struct pki_buf *b, const void *data, size_t len, struct pki_e
     b->data = p;
     b->len = len;
     return PKI_OK;
+}
+
+int pki_buf_append_bio(struct pki_buf *b, BIO *bio, const char *what, struct pki_err *err)
+{
+    char *data;
+    long len = BIO_get_mem_data(bio, &data);
+
+    if (len <= 0)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "encoding the %s produced nothing", what);
+    return pki_buf_append(b, data, (size_t)len, err);
 }
 
 void pki_buf_free(struct pki_buf *b)

@@ -82,16 +82,6 @@ int pki_chain_issued_by(X509 *cert, X509 *candidate)
     return ok;
 }
 
-static int in_stack(STACK_OF(X509) *certs, X509 *x)
-{
-    int i;
-
-    for (i = 0; i < sk_X509_num(certs); i++)
-        if (X509_cmp(sk_X509_value(certs, i), x) == 0)
-            return 1;
-    return 0;
-}
-
 static X509 *find_issuer(X509 *cert, STACK_OF(X509) *pool, STACK_OF(X509) *chain)
 {
     int i;
@@ -99,7 +89,7 @@ static X509 *find_issuer(X509 *cert, STACK_OF(X509) *pool, STACK_OF(X509) *chain
     for (i = 0; i < sk_X509_num(pool); i++) {
         X509 *c = sk_X509_value(pool, i);
 
-        if (!in_stack(chain, c) && pki_chain_issued_by(cert, c))
+        if (!pki_certs_contain(chain, c) && pki_chain_issued_by(cert, c))
             return c;
     }
     return NULL;
@@ -128,7 +118,7 @@ static int check_complete(STACK_OF(X509) *chain, STACK_OF(X509) *pool, struct pk
                            "issued \"%.200s\" (its issuer is \"%.200s\")", name, issuer);
     }
     for (i = 0; i < sk_X509_num(pool); i++) {
-        if (!in_stack(chain, sk_X509_value(pool, i))) {
+        if (!pki_certs_contain(chain, sk_X509_value(pool, i))) {
             pki_subject_format(X509_get_subject_name(sk_X509_value(pool, i)), name, sizeof(name));
             return pki_err_set(err, PKI_ERR_POLICY, "certificate \"%s\" is not part of the "
                                "chain", name);

@@ -90,16 +90,12 @@ fail:
 int pki_csr_to_pem(X509_REQ *req, struct pki_buf *out, struct pki_err *err)
 {
     BIO *bio = BIO_new(BIO_s_mem());
-    char *data;
-    long len;
     int rc;
 
-    if (bio == NULL)
-        return pki_err_set_ssl(err, PKI_ERR_INTERNAL, "out of memory");
-    if (PEM_write_bio_X509_REQ(bio, req) != 1 || (len = BIO_get_mem_data(bio, &data)) <= 0)
+    if (bio == NULL || PEM_write_bio_X509_REQ(bio, req) != 1)
         rc = pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot encode the request as PEM");
     else
-        rc = pki_buf_append(out, data, (size_t)len, err);
+        rc = pki_buf_append_bio(out, bio, "request", err);
     BIO_free(bio);
     return rc;
 }

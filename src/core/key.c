@@ -98,18 +98,7 @@ EVP_PKEY *pki_key_generate(const struct pki_key_spec *spec, struct pki_err *err)
     return key;
 }
 
-/* Moves what a memory BIO holds into out. The BIO is a secure-memory one,
- * so its own storage is wiped when it is freed. */
-static int bio_to_buf(BIO *bio, struct pki_buf *out, struct pki_err *err)
-{
-    char *data;
-    long len = BIO_get_mem_data(bio, &data);
-
-    if (len <= 0)
-        return pki_err_set(err, PKI_ERR_INTERNAL, "key encoding produced nothing");
-    return pki_buf_set(out, data, (size_t)len, err);
-}
-
+/* The BIOs here are secure-memory ones: their storage is wiped when freed. */
 int pki_key_to_pem(EVP_PKEY *key, struct pki_buf *out, struct pki_err *err)
 {
     BIO *bio = BIO_new(BIO_s_secmem());
@@ -120,7 +109,7 @@ int pki_key_to_pem(EVP_PKEY *key, struct pki_buf *out, struct pki_err *err)
     if (PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) != 1)
         rc = pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot encode the private key as PEM");
     else
-        rc = bio_to_buf(bio, out, err);
+        rc = pki_buf_append_bio(out, bio, "private key", err);
     BIO_free(bio);
     return rc;
 }
@@ -135,7 +124,7 @@ int pki_key_to_pkcs8_der(EVP_PKEY *key, struct pki_buf *out, struct pki_err *err
     if (i2d_PKCS8PrivateKey_bio(bio, key, NULL, NULL, 0, NULL, NULL) != 1)
         rc = pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot encode the private key as PKCS#8");
     else
-        rc = bio_to_buf(bio, out, err);
+        rc = pki_buf_append_bio(out, bio, "private key", err);
     BIO_free(bio);
     return rc;
 }

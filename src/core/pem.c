@@ -107,18 +107,24 @@ STACK_OF(X509) *pki_pem_read_certs(const unsigned char *pem, size_t len, struct 
 int pki_pem_append_cert(X509 *cert, struct pki_buf *out, struct pki_err *err)
 {
     BIO *bio = BIO_new(BIO_s_mem());
-    char *data;
-    long len;
     int rc;
 
-    if (bio == NULL)
-        return pki_err_set_ssl(err, PKI_ERR_INTERNAL, "out of memory");
-    if (PEM_write_bio_X509(bio, cert) != 1 || (len = BIO_get_mem_data(bio, &data)) <= 0)
+    if (bio == NULL || PEM_write_bio_X509(bio, cert) != 1)
         rc = pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot encode the certificate as PEM");
     else
-        rc = pki_buf_append(out, data, (size_t)len, err);
+        rc = pki_buf_append_bio(out, bio, "certificate", err);
     BIO_free(bio);
     return rc;
+}
+
+int pki_certs_contain(STACK_OF(X509) *certs, X509 *x)
+{
+    int i;
+
+    for (i = 0; i < sk_X509_num(certs); i++)
+        if (X509_cmp(sk_X509_value(certs, i), x) == 0)
+            return 1;
+    return 0;
 }
 
 void pki_certs_free(STACK_OF(X509) *certs)

@@ -23,6 +23,9 @@ PKI_MUST_CHECK STACK_OF(X509) *pki_pem_read_certs(const unsigned char *pem, size
 /* Frees a stack of certificates and the certificates in it; NULL is fine. */
 void pki_certs_free(STACK_OF(X509) *certs);
 
+/* 1 if certs holds a certificate equal to x (X509_cmp), else 0. */
+int pki_certs_contain(STACK_OF(X509) *certs, X509 *x);
+
 /* Appends cert as PEM to out. */
 PKI_MUST_CHECK int pki_pem_append_cert(X509 *cert, struct pki_buf *out, struct pki_err *err);
 

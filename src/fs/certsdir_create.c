@@ -56,14 +56,12 @@ static STACK_OF(X509) *old_bundle(const char *path, struct pki_err *err)
 static int append_new_certs(STACK_OF(X509) *done, STACK_OF(X509) *more, struct pki_buf *pem,
                             struct pki_err *err)
 {
-    int i, j, rc = PKI_OK;
+    int i, rc = PKI_OK;
 
     for (i = 0; rc == PKI_OK && i < sk_X509_num(more); i++) {
         X509 *x = sk_X509_value(more, i);
 
-        for (j = 0; j < sk_X509_num(done) && X509_cmp(sk_X509_value(done, j), x) != 0; j++)
-            ;
-        if (j < sk_X509_num(done))
+        if (pki_certs_contain(done, x))
             continue;
         rc = pki_pem_append_cert(x, pem, err);
         if (rc == PKI_OK && sk_X509_push(done, x) <= 0)

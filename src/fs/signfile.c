@@ -224,16 +224,6 @@ int signfile_sign(const struct signfile_opts *o, struct certsdir_written *w, str
 
 /* ---- cert bundle ------------------------------------------------------- */
 
-static int in_pool(STACK_OF(X509) *pool, X509 *x)
-{
-    int i;
-
-    for (i = 0; i < sk_X509_num(pool); i++)
-        if (X509_cmp(sk_X509_value(pool, i), x) == 0)
-            return 1;
-    return 0;
-}
-
 /* Every distinct certificate of every file, except copies of leaf; at most
  * PKI_PEM_CERTS_MAX of them. */
 static STACK_OF(X509) *load_pool(X509 *leaf, const char *const *paths, size_t n,
@@ -250,7 +240,7 @@ static STACK_OF(X509) *load_pool(X509 *leaf, const char *const *paths, size_t n,
             return NULL;
         }
         while ((x = sk_X509_shift(certs)) != NULL) {
-            if (X509_cmp(x, leaf) == 0 || in_pool(pool, x)) { /* a copy adds nothing */
+            if (X509_cmp(x, leaf) == 0 || pki_certs_contain(pool, x)) { /* a copy adds nothing */
                 X509_free(x);
             } else if (sk_X509_num(pool) >= PKI_PEM_CERTS_MAX || sk_X509_push(pool, x) <= 0) {
                 X509_free(x);
