@@ -11,37 +11,43 @@
 #include "duration.h"
 
 static const struct option long_options[] = {
-    {"certs-dir", required_argument, NULL, F_CERTS_DIR},
-    {"ca-key", required_argument, NULL, F_CA_KEY},
-    {"overwrite", no_argument, NULL, F_OVERWRITE},
-    {"lifetime", required_argument, NULL, F_LIFETIME},
-    {"key-type", required_argument, NULL, F_KEY_TYPE},
-    {"key-size", required_argument, NULL, F_KEY_SIZE},
-    {"also-generate-pkcs8-key", no_argument, NULL, F_PKCS8},
-    {"allow-ca-key-reuse", no_argument, NULL, F_REUSE},
-    {"format", required_argument, NULL, F_FORMAT},
-    {"help", no_argument, NULL, F_HELP},
-    {"parent-ca-cert", required_argument, NULL, F_PARENT_CERT},
-    {"parent-ca-key", required_argument, NULL, F_PARENT_KEY},
-    {"ca-cert", required_argument, NULL, F_CA_CERT},
-    {"profile", required_argument, NULL, F_PROFILE},
-    {"out", required_argument, NULL, F_OUT},
-    {"cert", required_argument, NULL, F_CERT},
-    {"chain-from", required_argument, NULL, F_CHAIN_FROM},
-    {"key", required_argument, NULL, F_KEY},
-    {"new-key", no_argument, NULL, F_NEW_KEY},
-    {"key-out", required_argument, NULL, F_KEY_OUT},
-    {"subject", required_argument, NULL, F_SUBJECT},
-    {"san", required_argument, NULL, F_SAN},
-    {"cluster-fqdn", required_argument, NULL, F_CLUSTER_FQDN},
-    {"usage", required_argument, NULL, F_USAGE},
-    {"domains", required_argument, NULL, F_DOMAINS},
-    {"days", required_argument, NULL, F_DAYS},
-    {"type", required_argument, NULL, F_TYPE},
-    {"out-dir", required_argument, NULL, F_OUT_DIR},
-    {"ca", required_argument, NULL, F_CA},
-    {"min-validity", required_argument, NULL, F_MIN_VALIDITY},
-    {"rollback", no_argument, NULL, F_ROLLBACK},
+    {"certs-dir", required_argument, NULL, FI_CERTS_DIR},
+    {"ca-key", required_argument, NULL, FI_CA_KEY},
+    {"overwrite", no_argument, NULL, FI_OVERWRITE},
+    {"lifetime", required_argument, NULL, FI_LIFETIME},
+    {"key-type", required_argument, NULL, FI_KEY_TYPE},
+    {"key-size", required_argument, NULL, FI_KEY_SIZE},
+    {"also-generate-pkcs8-key", no_argument, NULL, FI_PKCS8},
+    {"allow-ca-key-reuse", no_argument, NULL, FI_REUSE},
+    {"format", required_argument, NULL, FI_FORMAT},
+    {"help", no_argument, NULL, FI_HELP},
+    {"parent-ca-cert", required_argument, NULL, FI_PARENT_CERT},
+    {"parent-ca-key", required_argument, NULL, FI_PARENT_KEY},
+    {"ca-cert", required_argument, NULL, FI_CA_CERT},
+    {"profile", required_argument, NULL, FI_PROFILE},
+    {"out", required_argument, NULL, FI_OUT},
+    {"cert", required_argument, NULL, FI_CERT},
+    {"chain-from", required_argument, NULL, FI_CHAIN_FROM},
+    {"key", required_argument, NULL, FI_KEY},
+    {"new-key", no_argument, NULL, FI_NEW_KEY},
+    {"key-out", required_argument, NULL, FI_KEY_OUT},
+    {"subject", required_argument, NULL, FI_SUBJECT},
+    {"san", required_argument, NULL, FI_SAN},
+    {"cluster-fqdn", required_argument, NULL, FI_CLUSTER_FQDN},
+    {"usage", required_argument, NULL, FI_USAGE},
+    {"domains", required_argument, NULL, FI_DOMAINS},
+    {"days", required_argument, NULL, FI_DAYS},
+    {"type", required_argument, NULL, FI_TYPE},
+    {"out-dir", required_argument, NULL, FI_OUT_DIR},
+    {"ca", required_argument, NULL, FI_CA},
+    {"min-validity", required_argument, NULL, FI_MIN_VALIDITY},
+    {"rollback", no_argument, NULL, FI_ROLLBACK},
+    {"path-len", required_argument, NULL, FI_PATH_LEN},
+    {"manifest", required_argument, NULL, FI_MANIFEST},
+    {"dir", required_argument, NULL, FI_DIR},
+    {"root-ca", required_argument, NULL, FI_ROOT_CA},
+    {"intermediate-ca", required_argument, NULL, FI_INTERMEDIATE_CA},
+    {"within", required_argument, NULL, FI_WITHIN},
     {NULL, 0, NULL, 0},
 };
 
@@ -144,41 +150,47 @@ static int append(const char **list, int *n, const char *value, int id)
 /* Stores one parsed flag; refuses one that this subcommand does not take. */
 static int store_flag(const char *family, const struct subcommand *sc, int id, struct args *a)
 {
-    if (!(sc->flags & (unsigned)id))
+    if (id < 0 || id >= FI_COUNT || !(sc->flags & FLAG(id)))
         return cli_usage_error("flag --%s does not apply to '%s %s' (see --help)", flag_name(id),
                                family, sc->name);
     switch (id) {
-    case F_CERTS_DIR: a->certs_dir = optarg; break;
-    case F_CA_KEY: a->ca_key = optarg; break;
-    case F_OVERWRITE: a->overwrite = 1; break;
-    case F_LIFETIME: a->lifetime = optarg; break;
-    case F_KEY_TYPE: a->key_type = optarg; break;
-    case F_KEY_SIZE: a->key_size = optarg; break;
-    case F_PKCS8: a->pkcs8 = 1; break;
-    case F_REUSE: a->reuse = 1; break;
-    case F_FORMAT: a->format = optarg; break;
-    case F_HELP: a->help = 1; break;
-    case F_PARENT_CERT: a->parent_cert = optarg; break;
-    case F_PARENT_KEY: a->parent_key = optarg; break;
-    case F_CA_CERT: a->ca_cert = optarg; break;
-    case F_PROFILE: a->profile = optarg; break;
-    case F_OUT: a->out = optarg; break;
-    case F_CERT: a->cert = optarg; break;
-    case F_CHAIN_FROM: return append(a->chain_from, &a->nchain_from, optarg, id);
-    case F_KEY: a->key = optarg; break;
-    case F_NEW_KEY: a->new_key = 1; break;
-    case F_KEY_OUT: a->key_out = optarg; break;
-    case F_SUBJECT: a->subject = optarg; break;
-    case F_SAN: return append(a->san, &a->nsan, optarg, id);
-    case F_CLUSTER_FQDN: a->cluster_fqdn = optarg; break;
-    case F_USAGE: a->usage = optarg; break;
-    case F_DOMAINS: a->domains = optarg; break;
-    case F_DAYS: a->days = optarg; break;
-    case F_TYPE: a->type = optarg; break;
-    case F_OUT_DIR: a->out_dir = optarg; break;
-    case F_CA: a->ca = optarg; break;
-    case F_MIN_VALIDITY: a->min_validity = optarg; break;
-    case F_ROLLBACK: a->rollback = 1; break;
+    case FI_CERTS_DIR: a->certs_dir = optarg; break;
+    case FI_CA_KEY: a->ca_key = optarg; break;
+    case FI_OVERWRITE: a->overwrite = 1; break;
+    case FI_LIFETIME: a->lifetime = optarg; break;
+    case FI_KEY_TYPE: a->key_type = optarg; break;
+    case FI_KEY_SIZE: a->key_size = optarg; break;
+    case FI_PKCS8: a->pkcs8 = 1; break;
+    case FI_REUSE: a->reuse = 1; break;
+    case FI_FORMAT: a->format = optarg; break;
+    case FI_HELP: a->help = 1; break;
+    case FI_PARENT_CERT: a->parent_cert = optarg; break;
+    case FI_PARENT_KEY: a->parent_key = optarg; break;
+    case FI_CA_CERT: a->ca_cert = optarg; break;
+    case FI_PROFILE: a->profile = optarg; break;
+    case FI_OUT: a->out = optarg; break;
+    case FI_CERT: a->cert = optarg; break;
+    case FI_CHAIN_FROM: return append(a->chain_from, &a->nchain_from, optarg, id);
+    case FI_KEY: a->key = optarg; break;
+    case FI_NEW_KEY: a->new_key = 1; break;
+    case FI_KEY_OUT: a->key_out = optarg; break;
+    case FI_SUBJECT: a->subject = optarg; break;
+    case FI_SAN: return append(a->san, &a->nsan, optarg, id);
+    case FI_CLUSTER_FQDN: a->cluster_fqdn = optarg; break;
+    case FI_USAGE: a->usage = optarg; break;
+    case FI_DOMAINS: a->domains = optarg; break;
+    case FI_DAYS: a->days = optarg; break;
+    case FI_TYPE: a->type = optarg; break;
+    case FI_OUT_DIR: a->out_dir = optarg; break;
+    case FI_CA: a->ca = optarg; break;
+    case FI_MIN_VALIDITY: a->min_validity = optarg; break;
+    case FI_ROLLBACK: a->rollback = 1; break;
+    case FI_PATH_LEN: a->path_len = optarg; break;
+    case FI_MANIFEST: a->manifest = optarg; break;
+    case FI_DIR: a->dir = optarg; break;
+    case FI_ROOT_CA: a->root_ca = optarg; break;
+    case FI_INTERMEDIATE_CA: a->intermediate_ca = optarg; break;
+    case FI_WITHIN: a->within = optarg; break;
     default: break;
     }
     return EXIT_OK;
@@ -193,7 +205,7 @@ static int parse_flags(const char *family, const struct subcommand *sc, int argc
     optind = 1;
     while ((c = getopt_long(argc, argv, ":h", long_options, NULL)) != -1) {
         if (c == 'h')
-            c = F_HELP;
+            c = FI_HELP;
         if (c == ':')
             return cli_usage_error("flag %s needs a value", argv[optind - 1]);
         if (c == '?')

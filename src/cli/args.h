@@ -6,44 +6,93 @@
 #ifndef PKICTL_ARGS_H
 #define PKICTL_ARGS_H
 
+#include <stdint.h>
 #include <time.h>
 
 #include "certsdir.h"
 #include "err.h"
 
-enum flag {
-    F_CERTS_DIR = 1 << 0,
-    F_CA_KEY = 1 << 1,
-    F_OVERWRITE = 1 << 2,
-    F_LIFETIME = 1 << 3,
-    F_KEY_TYPE = 1 << 4,
-    F_KEY_SIZE = 1 << 5,
-    F_PKCS8 = 1 << 6,
-    F_REUSE = 1 << 7,
-    F_FORMAT = 1 << 8,
-    F_HELP = 1 << 9,
-    F_PARENT_CERT = 1 << 10,
-    F_PARENT_KEY = 1 << 11,
-    F_CA_CERT = 1 << 12,
-    F_PROFILE = 1 << 13,
-    F_OUT = 1 << 14,
-    F_CERT = 1 << 15,
-    F_CHAIN_FROM = 1 << 16,
-    F_KEY = 1 << 17,
-    F_NEW_KEY = 1 << 18,
-    F_KEY_OUT = 1 << 19,
-    F_SUBJECT = 1 << 20,
-    F_SAN = 1 << 21,
-    F_CLUSTER_FQDN = 1 << 22,
-    F_USAGE = 1 << 23,
-    F_DOMAINS = 1 << 24,
-    F_DAYS = 1 << 25,
-    F_TYPE = 1 << 26,
-    F_OUT_DIR = 1 << 27,
-    F_CA = 1 << 28,
-    F_MIN_VALIDITY = 1 << 29,
-    F_ROLLBACK = 1 << 30,
+/* Flag indices (getopt values); a subcommand's flags are a 64-bit mask of them. */
+enum flag_id {
+    FI_CERTS_DIR,
+    FI_CA_KEY,
+    FI_OVERWRITE,
+    FI_LIFETIME,
+    FI_KEY_TYPE,
+    FI_KEY_SIZE,
+    FI_PKCS8,
+    FI_REUSE,
+    FI_FORMAT,
+    FI_HELP,
+    FI_PARENT_CERT,
+    FI_PARENT_KEY,
+    FI_CA_CERT,
+    FI_PROFILE,
+    FI_OUT,
+    FI_CERT,
+    FI_CHAIN_FROM,
+    FI_KEY,
+    FI_NEW_KEY,
+    FI_KEY_OUT,
+    FI_SUBJECT,
+    FI_SAN,
+    FI_CLUSTER_FQDN,
+    FI_USAGE,
+    FI_DOMAINS,
+    FI_DAYS,
+    FI_TYPE,
+    FI_OUT_DIR,
+    FI_CA,
+    FI_MIN_VALIDITY,
+    FI_ROLLBACK,
+    FI_PATH_LEN,
+    FI_MANIFEST,
+    FI_DIR,
+    FI_ROOT_CA,
+    FI_INTERMEDIATE_CA,
+    FI_WITHIN,
+    FI_COUNT,
 };
+
+#define FLAG(i) (UINT64_C(1) << (i))
+#define F_CERTS_DIR FLAG(FI_CERTS_DIR)
+#define F_CA_KEY FLAG(FI_CA_KEY)
+#define F_OVERWRITE FLAG(FI_OVERWRITE)
+#define F_LIFETIME FLAG(FI_LIFETIME)
+#define F_KEY_TYPE FLAG(FI_KEY_TYPE)
+#define F_KEY_SIZE FLAG(FI_KEY_SIZE)
+#define F_PKCS8 FLAG(FI_PKCS8)
+#define F_REUSE FLAG(FI_REUSE)
+#define F_FORMAT FLAG(FI_FORMAT)
+#define F_HELP FLAG(FI_HELP)
+#define F_PARENT_CERT FLAG(FI_PARENT_CERT)
+#define F_PARENT_KEY FLAG(FI_PARENT_KEY)
+#define F_CA_CERT FLAG(FI_CA_CERT)
+#define F_PROFILE FLAG(FI_PROFILE)
+#define F_OUT FLAG(FI_OUT)
+#define F_CERT FLAG(FI_CERT)
+#define F_CHAIN_FROM FLAG(FI_CHAIN_FROM)
+#define F_KEY FLAG(FI_KEY)
+#define F_NEW_KEY FLAG(FI_NEW_KEY)
+#define F_KEY_OUT FLAG(FI_KEY_OUT)
+#define F_SUBJECT FLAG(FI_SUBJECT)
+#define F_SAN FLAG(FI_SAN)
+#define F_CLUSTER_FQDN FLAG(FI_CLUSTER_FQDN)
+#define F_USAGE FLAG(FI_USAGE)
+#define F_DOMAINS FLAG(FI_DOMAINS)
+#define F_DAYS FLAG(FI_DAYS)
+#define F_TYPE FLAG(FI_TYPE)
+#define F_OUT_DIR FLAG(FI_OUT_DIR)
+#define F_CA FLAG(FI_CA)
+#define F_MIN_VALIDITY FLAG(FI_MIN_VALIDITY)
+#define F_ROLLBACK FLAG(FI_ROLLBACK)
+#define F_PATH_LEN FLAG(FI_PATH_LEN)
+#define F_MANIFEST FLAG(FI_MANIFEST)
+#define F_DIR FLAG(FI_DIR)
+#define F_ROOT_CA FLAG(FI_ROOT_CA)
+#define F_INTERMEDIATE_CA FLAG(FI_INTERMEDIATE_CA)
+#define F_WITHIN FLAG(FI_WITHIN)
+
 
 #define ARGS_LIST_MAX 64 /* values of a repeatable flag */
 
@@ -51,7 +100,8 @@ struct args {
     const char *certs_dir, *ca_key, *lifetime, *key_type, *key_size, *format;
     const char *parent_cert, *parent_key, *ca_cert, *profile, *out, *cert, *key, *key_out;
     const char *subject, *cluster_fqdn, *usage;
-    const char *domains, *days, *type, *out_dir, *ca, *min_validity;
+    const char *domains, *days, *type, *out_dir, *ca, *min_validity, *path_len;
+    const char *manifest, *dir, *root_ca, *intermediate_ca, *within;
     const char *chain_from[ARGS_LIST_MAX], *san[ARGS_LIST_MAX];
     int nchain_from, nsan;
     int overwrite, pkcs8, reuse, help, new_key, rollback;
@@ -61,7 +111,7 @@ struct args {
 
 struct subcommand {
     const char *name;
-    unsigned flags; /* the flags it takes */
+    uint64_t flags; /* the flags it takes */
     int (*run)(const struct subcommand *sc, struct args *a);
     const char *help;
 };

@@ -24,6 +24,7 @@ struct subcommand;
 /* `pkictl cert ...` and `pkictl csr ...`; argv[0] is "cert" or "csr". */
 int cli_cert_main(int argc, char **argv);
 int cli_csr_main(int argc, char **argv);
+int cli_cluster_main(int argc, char **argv);
 
 /* cert sign, cert bundle, cert show. */
 int cli_run_sign(const struct subcommand *sc, struct args *a);

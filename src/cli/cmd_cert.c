@@ -63,6 +63,18 @@ static int make_opts(struct args *a, const char *default_lifetime, struct certsd
     o->skip_key_mode_check = args_env_true("PKICTL_SKIP_KEY_PERMISSION_CHECK");
     o->parent_cert_path = a->parent_cert;
     o->parent_key_path = a->parent_key;
+    if (a->path_len != NULL) {
+        char *end;
+        long v = strtol(a->path_len, &end, 10);
+
+        if (a->parent_cert == NULL)
+            return cli_usage_error("--path-len goes with --parent-ca-cert/--parent-ca-key");
+        if (a->path_len[0] < '0' || a->path_len[0] > '9' || *end != '\0' || v > 8) {
+            pki_err_set(&err, PKI_ERR_INPUT, "--path-len must be a number from 0 to 8");
+            return cli_fail(&err);
+        }
+        o->path_len = (int)v;
+    }
     return rc;
 }
 
@@ -173,7 +185,7 @@ static int run_list(const struct subcommand *sc, struct args *a)
 
 static const struct subcommand subcommands[] = {
     {"create-ca", F_CERTS_DIR | F_CA_KEY | F_OVERWRITE | F_LIFETIME | F_KEY_TYPE | F_KEY_SIZE |
-                      F_REUSE | F_PARENT_CERT | F_PARENT_KEY | F_HELP,
+                      F_REUSE | F_PARENT_CERT | F_PARENT_KEY | F_PATH_LEN | F_HELP,
      run_create_ca,
      "Usage: pkictl cert create-ca [--certs-dir=DIR] [--ca-key=FILE] [flags]\n"
      "\n"
@@ -195,6 +207,8 @@ static const struct subcommand subcommands[] = {
      KEY_FLAGS_HELP
      "  --parent-ca-cert=FILE make an intermediate CA signed by this CA ...\n"
      "  --parent-ca-key=FILE  ... with this key (both or neither)\n"
+     "  --path-len=N          the intermediate's path length: how many CAs may follow it\n"
+     "                        (default 0: it signs leaves only)\n"
      "  -h, --help            show this help\n"},
     {"create-node", LEAF_FLAGS, run_create_node,
      "Usage: pkictl cert create-node HOST... [--certs-dir=DIR] [--ca-key=FILE] [flags]\n"

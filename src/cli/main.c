@@ -22,6 +22,9 @@ static const char usage_text[] =
     "  cert bundle         assemble a chain: leaf, intermediates, root\n"
     "  cert show           show what a certificate or bundle holds\n"
     "  csr create          write a certificate request for a CA to sign\n"
+    "  cluster init        create a declared cluster PKI (cockroach, redis-enterprise, own)\n"
+    "  cluster status      check every certificate of a cluster\n"
+    "  cluster profile     print a built-in manifest\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help (also: pkictl cert COMMAND --help)\n"
@@ -85,5 +88,7 @@ int main(int argc, char **argv)
         return cli_cert_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "csr") == 0)
         return cli_csr_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "cluster") == 0)
+        return cli_cluster_main(argc - 1, argv + 1);
     return cli_usage_error("unknown command \"%s\" (see pkictl --help)", argv[1]);
 }

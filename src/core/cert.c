@@ -90,13 +90,16 @@ static const char *key_usage(const struct pki_cert_params *p)
 static int add_extensions(X509 *x, const struct pki_cert_params *p, struct pki_err *err)
 {
     X509V3_CTX ctx;
+    char bc[48];
     int rc;
 
     X509V3_set_ctx(&ctx, p->issuer ? p->issuer : x, x, NULL, NULL, 0);
-    rc = add_ext(x, &ctx, NID_basic_constraints,
-                 p->role == PKI_ROLE_CA             ? "critical,CA:TRUE"
-                 : p->role == PKI_ROLE_INTERMEDIATE ? "critical,CA:TRUE,pathlen:0"
-                                                    : "critical,CA:FALSE", err);
+
+    if (p->role == PKI_ROLE_INTERMEDIATE)
+        snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d", p->ca_path_len);
+    else
+        snprintf(bc, sizeof(bc), "critical,CA:%s", p->role == PKI_ROLE_CA ? "TRUE" : "FALSE");
+    rc = add_ext(x, &ctx, NID_basic_constraints, bc, err);
     if (rc == PKI_OK)
         rc = add_ext(x, &ctx, NID_key_usage, key_usage(p), err);
     if (rc == PKI_OK && ext_key_usage(p->role) != NULL)
@@ -192,6 +195,10 @@ X509 *pki_cert_issue(const struct pki_cert_params *p, struct pki_err *err)
     }
     if (p->lifetime <= 0) {
         pki_err_set(err, PKI_ERR_USAGE, "the lifetime must be positive");
+        return NULL;
+    }
+    if (p->ca_path_len < 0 || p->ca_path_len > 8) {
+        pki_err_set(err, PKI_ERR_INPUT, "path length %d is out of range (0..8)", p->ca_path_len);
         return NULL;
     }
     if (p->lifetime > PKI_CERT_LIFETIME_MAX || p->now < 0 ||

@@ -24,7 +24,7 @@
 
 enum pki_cert_role {
     PKI_ROLE_CA,           /* CA:TRUE, keyCertSign + cRLSign + digitalSignature */
-    PKI_ROLE_INTERMEDIATE, /* as CA, with pathlen 0: it signs leaves only */
+    PKI_ROLE_INTERMEDIATE, /* as CA, with pathLenConstraint ca_path_len (0: leaves only) */
     PKI_ROLE_NODE,         /* CA:FALSE, EKU serverAuth + clientAuth */
     PKI_ROLE_CLIENT,       /* CA:FALSE, EKU clientAuth */
     PKI_ROLE_SERVER,       /* CA:FALSE, EKU serverAuth */
@@ -42,6 +42,7 @@ struct pki_cert_params {
     EVP_PKEY *subject_key;         /* its public half goes in the certificate */
     X509 *issuer;                  /* NULL for a self-signed certificate */
     EVP_PKEY *issuer_key;          /* signs; subject_key when self-signed */
+    int ca_path_len;               /* PKI_ROLE_INTERMEDIATE: its pathLenConstraint (0..8) */
 };
 
 /* Builds and signs a certificate. Refuses an issuer that is not a CA, not

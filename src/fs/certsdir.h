@@ -39,6 +39,7 @@ struct certsdir_opts {
     int skip_key_mode_check;      /* accept key files readable by group/others */
     const char *parent_cert_path; /* create-ca: sign the new CA with this CA ...   */
     const char *parent_key_path;  /* ... and this key (both or neither) */
+    int path_len;                 /* the intermediate's pathLenConstraint (default 0) */
 };
 
 /* The files a create command wrote, for the caller to report. */

@@ -171,6 +171,7 @@ int certsdir_create_ca(const struct certsdir_opts *o, struct certsdir_written *w
     p.subject_key = key;
     p.issuer = parent;
     p.issuer_key = parent ? parent_key : key;
+    p.ca_path_len = o->path_len;
     cap_default_lifetime(o, &p, w);
     if ((cert = pki_cert_issue(&p, err)) == NULL)
         goto out;

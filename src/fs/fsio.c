@@ -144,7 +144,7 @@ int fs_check_absent(const struct fs_file *files, size_t n, struct pki_err *err)
     return PKI_OK;
 }
 
-#define WRITE_ALL_MAX 16
+#define WRITE_ALL_MAX 4096
 
 /* Three phases, so that a full disk or a crash never leaves a mixed set
  * (say a new key beside an old certificate):
@@ -155,14 +155,20 @@ int fs_check_absent(const struct fs_file *files, size_t n, struct pki_err *err)
  *   3. fsync each folder, so the renames survive a crash. */
 int fs_write_all(const struct fs_file *files, size_t n, struct pki_err *err)
 {
-    char tmp[WRITE_ALL_MAX][PATH_MAX + 32], dir[PATH_MAX], synced[PATH_MAX] = "";
-    unsigned char created[WRITE_ALL_MAX];
+    char (*tmp)[PATH_MAX + 32] = NULL, dir[PATH_MAX], synced[PATH_MAX] = "";
+    unsigned char *created = NULL;
     size_t i, staged = 0, placed = 0;
     int rc;
 
     if (n > WRITE_ALL_MAX)
         return pki_err_set(err, PKI_ERR_INTERNAL, "too many files in one write");
     rc = fs_check_absent(files, n, err);
+    if (rc != PKI_OK)
+        return rc;
+    tmp = calloc(n + 1, sizeof(*tmp));
+    created = calloc(n + 1, 1);
+    if (tmp == NULL || created == NULL)
+        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
     while (rc == PKI_OK && staged < n) {
         created[staged] = !fs_exists(files[staged].path);
         rc = temp_name(&files[staged], tmp[staged], sizeof(tmp[staged]), err);
@@ -182,15 +188,16 @@ int fs_write_all(const struct fs_file *files, size_t n, struct pki_err *err)
         for (i = 0; i < placed; i++)
             if (created[i])
                 unlink(files[i].path);
-        return rc;
     }
-    for (i = 0; i < n && rc == PKI_OK; i++) {
+    for (i = 0; rc == PKI_OK && i < n; i++) {
         rc = parent_of(files[i].path, dir, sizeof(dir), err);
         if (rc == PKI_OK && strcmp(dir, synced) != 0) {
             rc = sync_dir(dir, err);
             memcpy(synced, dir, sizeof(synced));
         }
     }
+    free(tmp);
+    free(created);
     return rc;
 }
 

@@ -30,7 +30,7 @@ PKI_MUST_CHECK int fs_write_atomic(const struct fs_file *f, struct pki_err *err)
 /* PKI_ERR_EXISTS naming the first of files that exists without replace. */
 PKI_MUST_CHECK int fs_check_absent(const struct fs_file *files, size_t n, struct pki_err *err);
 
-/* Writes several files (at most 16) as one change. Refuses before writing
+/* Writes several files (at most 4096) as one change. Refuses before writing
  * anything if a file exists without replace. Stages every file as a synced
  * temp file before renaming any into place, so a full disk or an I/O error
  * leaves every file as it was; if a rename fails, the files this call

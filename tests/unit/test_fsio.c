@@ -512,14 +512,17 @@ static void write_all_too_many(void **state)
 {
     const char *dir = *state;
     struct pki_buf b = text_buf("x");
-    struct fs_file files[17];
+    const size_t n = 4097; /* one past the bound of one write */
+    struct fs_file *files = calloc(n, sizeof(*files));
     struct pki_err err = {0, ""};
     size_t i;
 
-    for (i = 0; i < 17; i++)
+    assert_non_null(files);
+    for (i = 0; i < n; i++)
         files[i] = (struct fs_file){ut_path(dir, "f"), &b, 0, 1};
-    assert_err(fs_write_all(files, 17, &err), err, PKI_ERR_INTERNAL, "too many files");
+    assert_err(fs_write_all(files, n, &err), err, PKI_ERR_INTERNAL, "too many files");
     assert_int_equal(ut_count_entries(dir), 0);
+    free(files);
     pki_buf_free(&b);
 }
 
