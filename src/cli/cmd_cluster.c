@@ -18,9 +18,13 @@ static int split_pair(const char *flag, const char *value, char *buf, size_t len
 {
     char *comma;
 
+    struct pki_err err = {0, ""};
+
     if (snprintf(buf, len, "%s", value) >= (int)len || (comma = strchr(buf, ',')) == NULL ||
-        comma == buf || comma[1] == '\0' || strchr(comma + 1, ',') != NULL)
-        return cli_usage_error("%s takes CERT,KEY (two paths and one comma)", flag);
+        comma == buf || comma[1] == '\0' || strchr(comma + 1, ',') != NULL) {
+        pki_err_set(&err, PKI_ERR_INPUT, "%s takes CERT,KEY (two paths and one comma)", flag);
+        return cli_fail(&err);
+    }
     *comma = '\0';
     *cert = buf;
     *key = comma + 1;
@@ -34,7 +38,8 @@ static int run_init(const struct subcommand *sc, struct args *a)
     struct cluster_init_opts o;
     char root[2 * 4096], inter[2 * 4096];
     const char *builtin = NULL;
-    size_t written = 0;
+    struct cluster_written w = {NULL, 0};
+    size_t i;
     int rc = args_no_positional(sc, a);
 
     if (rc != EXIT_OK)
@@ -70,12 +75,15 @@ static int run_init(const struct subcommand *sc, struct args *a)
     o.manifest_json = builtin ? builtin : (const char *)text.data;
     o.manifest_len = builtin ? strlen(builtin) : text.len;
     o.skip_key_mode_check = args_env_true("PKICTL_SKIP_KEY_PERMISSION_CHECK");
-    rc = cluster_init(&o, &written, &err);
+    rc = cluster_init(&o, &w, &err);
     pki_buf_free(&text);
     if (rc != PKI_OK)
         return cli_fail(&err);
-    printf("created %zu files in %s (the manifest is kept as %s)\n", written, a->dir,
+    for (i = 0; i < w.n; i++)
+        printf("wrote %s\n", w.paths[i]);
+    printf("created %zu files in %s (the manifest is kept as %s)\n", w.n, a->dir,
            CLUSTER_MANIFEST_FILE);
+    cluster_written_free(&w);
     return EXIT_OK;
 }
 

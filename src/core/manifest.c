@@ -297,14 +297,16 @@ static void link_cas(struct pki_manifest *m, char (*parents)[PKI_MANIFEST_NAME_M
         else if (m->cas[i].parent >= 0)
             m->cas[m->cas[i].parent].signs_ca = 1;
     }
+    /* depth counts the CAs above; a chain of PKI_MANIFEST_DEPTH_MAX levels has
+     * depths 0..PKI_MANIFEST_DEPTH_MAX - 1, and a cycle never ends. */
     for (i = 0; i < m->ncas; i++) {
-        for (j = m->cas[i].parent, depth = 0; j >= 0 && depth <= PKI_MANIFEST_DEPTH_MAX;
+        for (j = m->cas[i].parent, depth = 0; j >= 0 && depth < PKI_MANIFEST_DEPTH_MAX;
              j = m->cas[j].parent)
             depth++;
         m->cas[i].depth = depth;
-        if (depth > PKI_MANIFEST_DEPTH_MAX)
-            problem(pr, "cas[%zu] (\"%s\"): its parents form a cycle or are more than %d deep", i,
-                    m->cas[i].name, PKI_MANIFEST_DEPTH_MAX);
+        if (depth >= PKI_MANIFEST_DEPTH_MAX)
+            problem(pr, "cas[%zu] (\"%s\"): its parents form a cycle, or there are more than "
+                    "%d levels of CAs", i, m->cas[i].name, PKI_MANIFEST_DEPTH_MAX);
     }
     for (i = 0; i < m->nleaves; i++) {
         m->leaves[i].ca = leaf_cas[i][0] ? find_ca(m, leaf_cas[i]) : -1;

@@ -295,7 +295,14 @@ static void built_free(struct built *b, size_t n)
     free(b);
 }
 
-int cluster_init(const struct cluster_init_opts *o, size_t *written, struct pki_err *err)
+void cluster_written_free(struct cluster_written *w)
+{
+    free(w->paths);
+    w->paths = NULL;
+    w->n = 0;
+}
+
+int cluster_init(const struct cluster_init_opts *o, struct cluster_written *w, struct pki_err *err)
 {
     struct pki_manifest m;
     struct custom_issuer c;
@@ -331,8 +338,11 @@ int cluster_init(const struct cluster_init_opts *o, size_t *written, struct pki_
         rc = build_all(o, &m, cas, leaves, keys, &c, err);
     if (rc == PKI_OK)
         rc = write_plan(o, &m, &pl, err);
-    if (rc == PKI_OK)
-        *written = pl.n;
+    if (rc == PKI_OK) { /* the caller takes the list of paths */
+        w->paths = pl.paths;
+        w->n = pl.n;
+        pl.paths = NULL;
+    }
     built_free(cas, m.ncas);
     built_free(leaves, m.nleaves);
     for (i = 0; keys != NULL && i < m.nkeys; i++)

@@ -5,6 +5,7 @@
 #ifndef PKI_CLUSTER_H
 #define PKI_CLUSTER_H
 
+#include <limits.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -24,9 +25,17 @@ struct cluster_init_opts {
     int skip_key_mode_check;
 };
 
-/* Creates every CA, leaf and key, as one change; *written counts the files. */
-PKI_MUST_CHECK int cluster_init(const struct cluster_init_opts *o, size_t *written,
+/* The files cluster_init wrote; free with cluster_written_free. */
+struct cluster_written {
+    char (*paths)[PATH_MAX];
+    size_t n;
+};
+
+/* Creates every CA, leaf and key, as one change, and lists what it wrote. */
+PKI_MUST_CHECK int cluster_init(const struct cluster_init_opts *o, struct cluster_written *w,
                                 struct pki_err *err);
+
+void cluster_written_free(struct cluster_written *w);
 
 struct cluster_row {
     char name[PKI_MANIFEST_NAME_MAX + 1];
