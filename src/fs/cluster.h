@@ -45,7 +45,7 @@ struct cluster_row {
     int has_expiry;
     time_t expires;
     const char *verdict;  /* ok, renew soon, expired, ... (static text) */
-    char detail[256];
+    char detail[PKI_ERR_MSG_MAX];
 };
 
 struct cluster_status {
