@@ -365,18 +365,10 @@ static char *pem_block(const char *label, const char *headers, const unsigned ch
                        size_t len)
 {
     BIO *bio = BIO_new(BIO_s_mem());
-    char *data, *out;
-    long n;
 
     assert_non_null(bio);
     assert_true(PEM_write_bio(bio, label, headers ? headers : "", der, (long)len) > 0);
-    n = BIO_get_mem_data(bio, &data);
-    out = malloc((size_t)n + 1);
-    assert_non_null(out);
-    memcpy(out, data, (size_t)n);
-    out[n] = '\0';
-    BIO_free(bio);
-    return out;
+    return ut_bio_text(bio);
 }
 
 static void expect_key_refused(const char *pem, const char *word)

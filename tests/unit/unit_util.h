@@ -253,22 +253,29 @@ static inline int ut_count_entries(const char *dir)
     return n;
 }
 
-/* PEM text of a certificate (malloc'd, NUL-terminated). */
-static inline char *ut_cert_pem(X509 *x)
+/* What a memory BIO holds, as malloc'd NUL-terminated text; frees the BIO. */
+static inline char *ut_bio_text(BIO *b)
 {
-    BIO *b = BIO_new(BIO_s_mem());
     char *data, *out;
-    long n;
+    long n = BIO_get_mem_data(b, &data);
 
-    assert_non_null(b);
-    assert_int_equal(PEM_write_bio_X509(b, x), 1);
-    n = BIO_get_mem_data(b, &data);
+    assert_true(n >= 0);
     out = malloc((size_t)n + 1);
     assert_non_null(out);
     memcpy(out, data, (size_t)n);
     out[n] = '\0';
     BIO_free(b);
     return out;
+}
+
+/* PEM text of a certificate (malloc'd, NUL-terminated). */
+static inline char *ut_cert_pem(X509 *x)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+
+    assert_non_null(b);
+    assert_int_equal(PEM_write_bio_X509(b, x), 1);
+    return ut_bio_text(b);
 }
 
 static inline void ut_write_cert(const char *path, X509 *x, mode_t mode)
@@ -368,18 +375,10 @@ static inline unsigned char *ut_req_der(X509_REQ *r, size_t *len)
 static inline char *ut_req_pem(X509_REQ *r)
 {
     BIO *b = BIO_new(BIO_s_mem());
-    char *data, *out;
-    long n;
 
     assert_non_null(b);
     assert_int_equal(PEM_write_bio_X509_REQ(b, r), 1);
-    n = BIO_get_mem_data(b, &data);
-    out = malloc((size_t)n + 1);
-    assert_non_null(out);
-    memcpy(out, data, (size_t)n);
-    out[n] = '\0';
-    BIO_free(b);
-    return out;
+    return ut_bio_text(b);
 }
 
 /* Replaces (or adds) cert's extension nid with ext's, then re-signs with k
