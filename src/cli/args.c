@@ -48,6 +48,12 @@ static const struct option long_options[] = {
     {"root-ca", required_argument, NULL, FI_ROOT_CA},
     {"intermediate-ca", required_argument, NULL, FI_INTERMEDIATE_CA},
     {"within", required_argument, NULL, FI_WITHIN},
+    {"service", required_argument, NULL, FI_SERVICE},
+    {"name", required_argument, NULL, FI_NAME},
+    {"keep", required_argument, NULL, FI_KEEP},
+    {"path", required_argument, NULL, FI_PATH},
+    {"dry-run", no_argument, NULL, FI_DRY_RUN},
+    {"force", no_argument, NULL, FI_FORCE},
     {NULL, 0, NULL, 0},
 };
 
@@ -191,6 +197,12 @@ static int store_flag(const char *family, const struct subcommand *sc, int id, s
     case FI_ROOT_CA: a->root_ca = optarg; break;
     case FI_INTERMEDIATE_CA: a->intermediate_ca = optarg; break;
     case FI_WITHIN: a->within = optarg; break;
+    case FI_SERVICE: a->service = optarg; break;
+    case FI_NAME: a->name = optarg; break;
+    case FI_KEEP: a->keep = optarg; break;
+    case FI_PATH: a->path = optarg; break;
+    case FI_DRY_RUN: a->dry_run = 1; break;
+    case FI_FORCE: a->force = 1; break;
     default: break;
     }
     return EXIT_OK;

@@ -51,6 +51,12 @@ enum flag_id {
     FI_ROOT_CA,
     FI_INTERMEDIATE_CA,
     FI_WITHIN,
+    FI_SERVICE,
+    FI_NAME,
+    FI_KEEP,
+    FI_PATH,
+    FI_DRY_RUN,
+    FI_FORCE,
     FI_COUNT,
 };
 
@@ -92,6 +98,12 @@ enum flag_id {
 #define F_ROOT_CA FLAG(FI_ROOT_CA)
 #define F_INTERMEDIATE_CA FLAG(FI_INTERMEDIATE_CA)
 #define F_WITHIN FLAG(FI_WITHIN)
+#define F_SERVICE FLAG(FI_SERVICE)
+#define F_NAME FLAG(FI_NAME)
+#define F_KEEP FLAG(FI_KEEP)
+#define F_PATH FLAG(FI_PATH)
+#define F_DRY_RUN FLAG(FI_DRY_RUN)
+#define F_FORCE FLAG(FI_FORCE)
 
 
 #define ARGS_LIST_MAX 64 /* values of a repeatable flag */
@@ -102,9 +114,10 @@ struct args {
     const char *subject, *cluster_fqdn, *usage;
     const char *domains, *days, *type, *out_dir, *ca, *min_validity, *path_len;
     const char *manifest, *dir, *root_ca, *intermediate_ca, *within;
+    const char *service, *name, *keep, *path;
     const char *chain_from[ARGS_LIST_MAX], *san[ARGS_LIST_MAX];
     int nchain_from, nsan;
-    int overwrite, pkcs8, reuse, help, new_key, rollback;
+    int overwrite, pkcs8, reuse, help, new_key, rollback, dry_run, force;
     char **pos; /* positional arguments */
     int npos;
 };

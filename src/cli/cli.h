@@ -15,7 +15,7 @@ enum {
     EXIT_OK = 0,
     EXIT_FAILED = 1,   /* the operation failed or was refused */
     EXIT_USAGE = 2,    /* the command line is wrong */
-    EXIT_PROBLEMS = 3, /* cert list: at least one row has an error */
+    EXIT_PROBLEMS = 3, /* cert list, cluster status: a problem; ca rotate --dry-run: would break */
 };
 
 struct args;
@@ -25,6 +25,17 @@ struct subcommand;
 int cli_cert_main(int argc, char **argv);
 int cli_csr_main(int argc, char **argv);
 int cli_cluster_main(int argc, char **argv);
+int cli_ca_main(int argc, char **argv);
+
+/* cluster renew, recover, rotate, rotate-key (cmd_lifecycle.c). */
+int cli_run_renew(const struct subcommand *sc, struct args *a);
+int cli_run_recover(const struct subcommand *sc, struct args *a);
+int cli_run_rotate(const struct subcommand *sc, struct args *a);
+int cli_run_rotate_key(const struct subcommand *sc, struct args *a);
+
+/* Splits "CERT,KEY" (the value of flag) into two paths pointing into buf. */
+int cli_split_pair(const char *flag, const char *value, char *buf, size_t len,
+                   const char **cert, const char **key);
 
 /* cert sign, cert bundle, cert show. */
 int cli_run_sign(const struct subcommand *sc, struct args *a);

@@ -12,8 +12,7 @@
 #include "duration.h"
 #include "fsio.h"
 
-/* Splits "CERT,KEY" into two paths (pointing into buf). */
-static int split_pair(const char *flag, const char *value, char *buf, size_t len,
+int cli_split_pair(const char *flag, const char *value, char *buf, size_t len,
                       const char **cert, const char **key)
 {
     char *comma;
@@ -53,11 +52,11 @@ static int run_init(const struct subcommand *sc, struct args *a)
         return cli_usage_error("--intermediate-ca needs --root-ca");
     memset(&o, 0, sizeof(o));
     if (a->root_ca != NULL &&
-        (rc = split_pair("--root-ca", a->root_ca, root, sizeof(root), &o.root_cert, &o.root_key)))
+        (rc = cli_split_pair("--root-ca", a->root_ca, root, sizeof(root), &o.custom.root_cert, &o.custom.root_key)))
         return rc;
     if (a->intermediate_ca != NULL &&
-        (rc = split_pair("--intermediate-ca", a->intermediate_ca, inter, sizeof(inter),
-                         &o.inter_cert, &o.inter_key)))
+        (rc = cli_split_pair("--intermediate-ca", a->intermediate_ca, inter, sizeof(inter),
+                         &o.custom.inter_cert, &o.custom.inter_key)))
         return rc;
     if (a->profile != NULL && (builtin = pki_manifest_builtin(a->profile)) == NULL) {
         pki_err_set(&err, PKI_ERR_INPUT, "unknown profile \"%.40s\" (built in: %s)", a->profile,
@@ -74,7 +73,7 @@ static int run_init(const struct subcommand *sc, struct args *a)
     o.dir = a->dir;
     o.manifest_json = builtin ? builtin : (const char *)text.data;
     o.manifest_len = builtin ? strlen(builtin) : text.len;
-    o.skip_key_mode_check = args_env_true("PKICTL_SKIP_KEY_PERMISSION_CHECK");
+    o.custom.skip_key_mode_check = args_env_true("PKICTL_SKIP_KEY_PERMISSION_CHECK");
     rc = cluster_init(&o, &w, &err);
     pki_buf_free(&text);
     if (rc != PKI_OK)
@@ -208,7 +207,8 @@ static const struct subcommand subcommands[] = {
      "Nothing is written if the manifest has a problem (all are listed) or a file exists.\n"
      "\n"
      "Flags:\n"
-     "  --profile=NAME        a built-in manifest: cockroach, redis-enterprise\n"
+     "  --profile=NAME        a built-in manifest: cockroach, redis-enterprise, k3s,\n"
+     "                        consul\n"
      "  --manifest=FILE       your own manifest (JSON)\n"
      "  --dir=DIR             the cluster folder; it must exist\n"
      "  --root-ca=CERT,KEY    sign the cluster's top CAs with this root ...\n"
@@ -226,10 +226,56 @@ static const struct subcommand subcommands[] = {
      "  --within=DUR          'renew soon' window (default 90d)\n"
      "  --format=FORMAT       table (default) or json\n"
      "  -h, --help            show this help\n"},
+    {"renew", F_DIR | F_WITHIN | F_NEW_KEY | F_HELP, cli_run_renew,
+     "Usage: pkictl cluster renew --dir=DIR [--within=DUR] [--new-key]\n"
+     "\n"
+     "Renews every leaf that is missing, expired, expires within DUR, whose SANs differ\n"
+     "from the manifest (drift), or that its CA's current certificate did not sign.\n"
+     "Names, usages and keys are kept. Idempotent: run it at every service start.\n"
+     "CA certificates are never renewed: a CA that expires soon gets a warning.\n"
+     "All files change in one atomic step (docs/rotation.md).\n"
+     "\n"
+     "Flags:\n"
+     "  --dir=DIR             the cluster folder\n"
+     "  --within=DUR          renew what expires within DUR (default 90d)\n"
+     "  --new-key             give renewed leaves new keys (also replaces bad key files)\n"
+     "  -h, --help            show this help\n"},
+    {"recover", F_DIR | F_ROOT_CA | F_INTERMEDIATE_CA | F_HELP, cli_run_recover,
+     "Usage: pkictl cluster recover --dir=DIR [--root-ca=CERT,KEY [--intermediate-ca=CERT,KEY]]\n"
+     "\n"
+     "For the day everything has expired: re-issues every CA with its existing key and\n"
+     "subject (so trust anchors peers hold keep working by key), then every leaf.\n"
+     "\n"
+     "Flags:\n"
+     "  --dir=DIR             the cluster folder\n"
+     "  --root-ca=CERT,KEY    re-sign CAs that sit under a custom root with it ...\n"
+     "  --intermediate-ca=CERT,KEY  ... or with this intermediate under it\n"
+     "  -h, --help            show this help\n"},
+    {"rotate", F_DIR | F_SERVICE | F_HELP, cli_run_rotate,
+     "Usage: pkictl cluster rotate --dir=DIR [--service=NAME[,NAME...]]\n"
+     "\n"
+     "Re-issues the named leaves (every leaf if none is named) with new keys.\n"
+     "\n"
+     "Flags:\n"
+     "  --dir=DIR             the cluster folder\n"
+     "  --service=NAMES       leaf names from the manifest, separated by commas\n"
+     "  -h, --help            show this help\n"},
+    {"rotate-key", F_DIR | F_NAME | F_KEEP | F_HELP, cli_run_rotate_key,
+     "Usage: pkictl cluster rotate-key --dir=DIR --name=NAME [--keep=N]\n"
+     "\n"
+     "Writes a new key first in a plain key's PEM file (a service-account key) and keeps\n"
+     "the previous keys after it, so tokens they signed stay valid.\n"
+     "\n"
+     "Flags:\n"
+     "  --dir=DIR             the cluster folder\n"
+     "  --name=NAME           the key's name in the manifest's \"keys\"\n"
+     "  --keep=N              keep at most N previous keys (default: all; 64 keys at most)\n"
+     "  -h, --help            show this help\n"},
     {"profile", F_HELP, run_profile,
      "Usage: pkictl cluster profile NAME\n"
      "\n"
-     "Prints a built-in manifest (cockroach, redis-enterprise), a start for your own.\n"},
+     "Prints a built-in manifest (cockroach, redis-enterprise, k3s, consul), a start\n"
+     "for your own.\n"},
 };
 
 static const char cluster_usage[] =
@@ -238,6 +284,10 @@ static const char cluster_usage[] =
     "Subcommands:\n"
     "  init      create a declared cluster PKI from a profile or manifest\n"
     "  status    check every declared certificate\n"
+    "  renew     renew leaves that expire soon or drifted (run it at start-up)\n"
+    "  recover   re-issue expired CAs with their keys, then every leaf\n"
+    "  rotate    re-issue leaves with new keys\n"
+    "  rotate-key  rotate a plain signing key, keeping the previous ones\n"
     "  profile   print a built-in manifest\n"
     "\n"
     "Run 'pkictl cluster SUBCOMMAND --help' for its flags.\n";

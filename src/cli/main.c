@@ -25,13 +25,21 @@ static const char usage_text[] =
     "  cluster init        create a declared cluster PKI (cockroach, redis-enterprise, own)\n"
     "  cluster status      check every certificate of a cluster\n"
     "  cluster profile     print a built-in manifest\n"
+    "  cluster renew       renew leaves that expire soon or drifted (run at start-up)\n"
+    "  cluster recover     re-issue expired CAs with their keys, then every leaf\n"
+    "  cluster rotate      re-issue leaves with new keys\n"
+    "  cluster rotate-key  rotate a plain signing key, keeping the previous ones\n"
+    "  ca stage            stage new CAs, cross-signed by the current ones\n"
+    "  ca rotate           check the staged CAs and switch to them atomically\n"
+    "  ca prune            drop old CAs from trust bundles once nothing needs them\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help (also: pkictl cert COMMAND --help)\n"
     "  --version      show the version\n"
     "\n"
     "Exit status: 0 success, 1 failed or refused, 2 bad command line,\n"
-    "3 'cert list' found problems. See man pkictl.\n";
+    "3 'cert list'/'cluster status' found problems or 'ca rotate --dry-run' found\n"
+    "something that would not verify. See man pkictl.\n";
 
 /* Prints "pkictl: " and msg as one line, with control characters and other
  * bytes that are not printable ASCII shown as \xNN: a message may quote a
@@ -90,5 +98,7 @@ int main(int argc, char **argv)
         return cli_csr_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "cluster") == 0)
         return cli_cluster_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "ca") == 0)
+        return cli_ca_main(argc - 1, argv + 1);
     return cli_usage_error("unknown command \"%s\" (see pkictl --help)", argv[1]);
 }

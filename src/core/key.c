@@ -248,6 +248,57 @@ EVP_PKEY *pki_key_from_pem(const unsigned char *pem, size_t len, struct pki_err 
     return key;
 }
 
+int pki_keys_from_pem(const unsigned char *pem, size_t len, EVP_PKEY **out, size_t max,
+                      size_t *n, struct pki_err *err)
+{
+    char *label = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    long der_len = 0;
+    int rc = PKI_OK;
+    BIO *bio;
+
+    *n = 0;
+    if (len == 0 || len > PKI_KEY_PEM_MAX * 4)
+        return pki_err_set(err, PKI_ERR_INPUT, "not a PEM key list (%s)",
+                           len == 0 ? "empty" : "too large");
+    if (memmem(pem, len, "ENCRYPTED", 9) != NULL)
+        return pki_err_set(err, PKI_ERR_INPUT, "a private key is encrypted; pkictl needs "
+                           "unencrypted keys");
+    if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
+        return pki_err_set_ssl(err, PKI_ERR_INTERNAL, "out of memory");
+    ERR_clear_error();
+    while (rc == PKI_OK && PEM_read_bio(bio, &label, &header, &der, &der_len) == 1) {
+        if (*n == max)
+            rc = pki_err_set(err, PKI_ERR_INPUT, "more than %zu keys in one file", max);
+        else if (strstr(label, "PRIVATE KEY") == NULL || header[0] != '\0')
+            rc = pki_err_set(err, PKI_ERR_INPUT, "block %zu is not a private key (\"%.40s\")",
+                             *n + 1, label);
+        else if ((out[*n] = decode_der(label, der, der_len, err)) == NULL)
+            rc = err ? err->code : PKI_ERR_INPUT;
+        else
+            (*n)++;
+        OPENSSL_free(label);
+        OPENSSL_free(header);
+        OPENSSL_clear_free(der, (size_t)der_len);
+        label = header = NULL;
+        der = NULL;
+    }
+    /* PEM_read_bio stops at the end (no start line) or at a broken block. */
+    if (rc == PKI_OK && *n == 0)
+        rc = pki_err_set(err, PKI_ERR_INPUT, "no PEM private key");
+    if (rc == PKI_OK && ERR_peek_last_error() != 0 &&
+        ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE)
+        rc = pki_err_set(err, PKI_ERR_INPUT, "the PEM block after key %zu is malformed "
+                         "(truncated?)", *n);
+    ERR_clear_error();
+    BIO_free(bio);
+    if (rc != PKI_OK) {
+        while (*n > 0)
+            EVP_PKEY_free(out[--(*n)]);
+    }
+    return rc;
+}
+
 int pki_key_check_supported(EVP_PKEY *key, struct pki_err *err)
 {
     char group[64] = "";

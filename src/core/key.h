@@ -49,6 +49,12 @@ PKI_MUST_CHECK int pki_key_to_pkcs8_der(EVP_PKEY *key, struct pki_buf *out,
 PKI_MUST_CHECK EVP_PKEY *pki_key_from_pem(const unsigned char *pem, size_t len,
                                           struct pki_err *err);
 
+/* Decodes every key of a PEM key list (k3s's service.key holds several):
+ * each block must be an unencrypted private key, at most max of them; a
+ * truncated block is an error. out[0..*n) belong to the caller. */
+PKI_MUST_CHECK int pki_keys_from_pem(const unsigned char *pem, size_t len, EVP_PKEY **out,
+                                     size_t max, size_t *n, struct pki_err *err);
+
 /* PKI_OK for the keys pkictl signs with: RSA of 2048 bits or more, EC on
  * P-256, P-384 or P-521, and Ed25519; PKI_ERR_POLICY naming the problem
  * otherwise (SM2, brainpool, short RSA, ...). */

@@ -18,6 +18,7 @@
 #include "pem.h"
 #include "san.h"
 #include "subject.h"
+#include "cluster_int.h"
 
 /* What init builds in memory before anything is written. */
 struct built {
@@ -26,14 +27,7 @@ struct built {
     struct pki_buf cert_pem, key_pem;
 };
 
-struct custom_issuer {
-    STACK_OF(X509) *root_certs, *inter_certs;
-    EVP_PKEY *root_key, *inter_key;
-    X509 *issuer;          /* borrowed: the intermediate if given, else the root */
-    EVP_PKEY *issuer_key;  /* borrowed */
-};
-
-static void custom_free(struct custom_issuer *c)
+void cl_custom_free(struct custom_issuer *c)
 {
     pki_certs_free(c->root_certs);
     pki_certs_free(c->inter_certs);
@@ -41,8 +35,7 @@ static void custom_free(struct custom_issuer *c)
     EVP_PKEY_free(c->inter_key);
 }
 
-static int load_custom(const struct cluster_init_opts *o, struct custom_issuer *c,
-                       struct pki_err *err)
+int cl_load_custom(const struct cluster_custom *o, struct custom_issuer *c, struct pki_err *err)
 {
     memset(c, 0, sizeof(*c));
     if (o->root_cert == NULL)
@@ -71,23 +64,30 @@ static int load_custom(const struct cluster_init_opts *o, struct custom_issuer *
     return PKI_OK;
 }
 
-/* Issues one certificate; a default lifetime ends with its issuer. */
+X509 *cl_issue(struct pki_cert_params *p, const X509_NAME *name, int lifetime_is_default,
+               EVP_PKEY *key, struct pki_err *err)
+{
+    int capped;
+
+    p->subject = name;
+    p->subject_key = key;
+    if (p->issuer == NULL)
+        p->issuer_key = key;
+    if (lifetime_is_default)
+        p->lifetime = pki_cert_cap_lifetime(p->issuer, p->now, p->lifetime, &capped);
+    return pki_cert_issue(p, err);
+}
+
+/* Issues one certificate with a new key; a default lifetime ends with its issuer. */
 static int issue(struct pki_cert_params *p, const char *subject, int lifetime_is_default,
                  const struct pki_key_spec *spec, struct built *b, struct pki_err *err)
 {
     X509_NAME *name = pki_subject_parse(subject, err);
-    int capped;
 
     if (name == NULL)
         return err ? err->code : PKI_ERR_INPUT;
     b->key = pki_key_generate(spec, err);
-    p->subject = name;
-    p->subject_key = b->key;
-    if (p->issuer == NULL)
-        p->issuer_key = b->key;
-    if (lifetime_is_default)
-        p->lifetime = pki_cert_cap_lifetime(p->issuer, p->now, p->lifetime, &capped);
-    b->cert = b->key ? pki_cert_issue(p, err) : NULL;
+    b->cert = b->key ? cl_issue(p, name, lifetime_is_default, b->key, err) : NULL;
     X509_NAME_free(name);
     if (b->cert == NULL)
         return err ? err->code : PKI_ERR_CRYPTO;
@@ -121,7 +121,7 @@ static int build_ca(const struct pki_manifest *m, size_t i, struct built *cas,
     return rc;
 }
 
-static enum pki_cert_role usage_role(enum pki_usage u)
+enum pki_cert_role cl_usage_role(enum pki_usage u)
 {
     return u == PKI_USAGE_SERVER ? PKI_ROLE_SERVER
          : u == PKI_USAGE_CLIENT ? PKI_ROLE_CLIENT : PKI_ROLE_NODE;
@@ -138,7 +138,7 @@ static int build_leaf(const struct pki_manifest *m, size_t i, struct built *cas,
     int rc, a;
 
     memset(&p, 0, sizeof(p));
-    p.role = usage_role(l->usage);
+    p.role = cl_usage_role(l->usage);
     p.now = now;
     p.lifetime = l->lifetime;
     p.hosts = l->sans;
@@ -333,7 +333,7 @@ int cluster_init(const struct cluster_init_opts *o, struct cluster_written *w, s
     if (rc == PKI_OK && (rc = plan_files(o, &m, cas, leaves, keys, &manifest, &pl, err)) == PKI_OK)
         rc = fs_check_absent(pl.files, pl.n, err);
     if (rc == PKI_OK)
-        rc = load_custom(o, &c, err);
+        rc = cl_load_custom(&o->custom, &c, err);
     if (rc == PKI_OK)
         rc = build_all(o, &m, cas, leaves, keys, &c, err);
     if (rc == PKI_OK)
@@ -351,14 +351,15 @@ int cluster_init(const struct cluster_init_opts *o, struct cluster_written *w, s
     free(pl.files);
     free(pl.paths);
     pki_buf_free(&manifest);
-    custom_free(&c);
+    cl_custom_free(&c);
     pki_manifest_free(&m);
     return rc;
 }
 
 /* ---- cluster status ------------------------------------------------------------ */
 
-static int read_manifest(const char *dir, struct pki_manifest *m, struct pki_err *err)
+int cl_read_manifest(const char *dir, struct pki_manifest *m, struct pki_buf *keep,
+                     struct pki_err *err)
 {
     struct pki_buf text = {NULL, 0};
     char path[PATH_MAX];
@@ -373,6 +374,10 @@ static int read_manifest(const char *dir, struct pki_manifest *m, struct pki_err
     } else if (err != NULL && err->code == PKI_ERR_NOTFOUND) {
         pki_err_set(err, PKI_ERR_NOTFOUND, "%s has no %s: is it a cluster made by "
                     "'pkictl cluster init'?", dir, CLUSTER_MANIFEST_FILE);
+    }
+    if (rc == PKI_OK && keep != NULL) {
+        *keep = text;
+        return rc;
     }
     pki_buf_free(&text);
     return rc;
@@ -418,7 +423,7 @@ static int key_matches(const char *dir, const char *rel, X509 *cert, struct clus
 }
 
 /* The certificate's DNS/IP/URI/email SANs equal the declared ones (as sets). */
-static int sans_match(X509 *cert, const struct pki_manifest_leaf *l)
+int cl_sans_match(X509 *cert, const struct pki_manifest_leaf *l)
 {
     GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
     struct pki_host *have = calloc(PKI_NAME_HOSTS_MAX, sizeof(*have));
@@ -486,7 +491,7 @@ static void check_row(const char *dir, const char *cert_rel, const char *key_rel
         goto out;
     }
     judge_time(cert, now, within, row);
-    if (leaf != NULL && strcmp(row->verdict, "ok") == 0 && !sans_match(cert, leaf)) {
+    if (leaf != NULL && strcmp(row->verdict, "ok") == 0 && !cl_sans_match(cert, leaf)) {
         row->verdict = "drift";
         snprintf(row->detail, sizeof(row->detail), "its SANs differ from the manifest's; "
                  "re-issue it");
@@ -504,7 +509,7 @@ int cluster_status(const char *dir, time_t now, int64_t within, struct cluster_s
     struct cluster_row *rows;
     X509 **ca_certs;
     size_t i, n;
-    int rc = read_manifest(dir, &m, err);
+    int rc = cl_read_manifest(dir, &m, NULL, err);
 
     if (rc != PKI_OK)
         return rc;

@@ -59,7 +59,7 @@ static int write_fully(int fd, const unsigned char *p, size_t len)
     return 0;
 }
 
-static int sync_dir(const char *dir, struct pki_err *err)
+int fs_sync_dir(const char *dir, struct pki_err *err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
@@ -192,7 +192,7 @@ int fs_write_all(const struct fs_file *files, size_t n, struct pki_err *err)
     for (i = 0; rc == PKI_OK && i < n; i++) {
         rc = parent_of(files[i].path, dir, sizeof(dir), err);
         if (rc == PKI_OK && strcmp(dir, synced) != 0) {
-            rc = sync_dir(dir, err);
+            rc = fs_sync_dir(dir, err);
             memcpy(synced, dir, sizeof(synced));
         }
     }

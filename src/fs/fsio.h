@@ -49,6 +49,9 @@ PKI_MUST_CHECK int fs_check_key_mode(const char *path, mode_t mode, struct pki_e
 /* PKI_OK if path names an existing directory. */
 PKI_MUST_CHECK int fs_check_dir(const char *path, const char *what, struct pki_err *err);
 
+/* fsyncs a folder, so renames and new names in it are durable. */
+PKI_MUST_CHECK int fs_sync_dir(const char *dir, struct pki_err *err);
+
 /* 1 if path exists (as anything, a dangling link included), else 0. */
 int fs_exists(const char *path);
 
