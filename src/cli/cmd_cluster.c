@@ -92,7 +92,7 @@ static void print_table(const char *dir, const struct cluster_status *s, time_t 
     size_t i;
 
     printf("Cluster: %s\n", dir);
-    printf("%-24s %-4s %-32s %-16s %-10s %-9s %-13s %s\n", "Name", "Kind", "File", "Signed by",
+    printf("%-28s %-4s %-36s %-18s %-10s %-9s %-13s %s\n", "Name", "Kind", "File", "Signed by",
            "Expires", "Left", "Verdict", "Detail");
     for (i = 0; i < s->n; i++) {
         const struct cluster_row *r = &s->rows[i];
@@ -105,7 +105,7 @@ static void print_table(const char *dir, const struct cluster_status *s, time_t 
             else
                 snprintf(left, sizeof(left), "-");
         }
-        printf("%-24s %-4s %-32s %-16s %-10s %-9s %-13s %s\n", r->name, r->is_ca ? "ca" : "leaf",
+        printf("%-28s %-4s %-36s %-18s %-10s %-9s %-13s %s\n", r->name, r->is_ca ? "ca" : "leaf",
                r->file, r->signer[0] ? r->signer : "-", when, left, r->verdict, r->detail);
     }
 }

@@ -22,7 +22,7 @@ static const char usage_text[] =
     "  cert bundle         assemble a chain: leaf, intermediates, root\n"
     "  cert show           show what a certificate or bundle holds\n"
     "  csr create          write a certificate request for a CA to sign\n"
-    "  cluster init        create a declared cluster PKI (cockroach, redis-enterprise, own)\n"
+    "  cluster init        create a declared cluster PKI (k3s, cockroach, consul, ...)\n"
     "  cluster status      check every certificate of a cluster\n"
     "  cluster profile     print a built-in manifest\n"
     "  cluster renew       renew leaves that expire soon or drifted (run at start-up)\n"

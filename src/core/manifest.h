@@ -69,7 +69,7 @@ PKI_MUST_CHECK int pki_manifest_parse(const char *json, size_t len, struct pki_m
 
 void pki_manifest_free(struct pki_manifest *m);
 
-/* The JSON of a built-in manifest ("cockroach", "redis-enterprise"), or NULL. */
+/* The JSON of a built-in manifest ("cockroach", "redis-enterprise", "k3s", "consul"), or NULL. */
 const char *pki_manifest_builtin(const char *name);
 
 /* The built-in names, comma-separated, for messages and help. */

@@ -112,7 +112,7 @@ is_eq "redis-enterprise profile: five server leaves" \
 pk_fails "cluster profile nosuch: refused" 1 cluster profile nosuch
 err_has "names the unknown profile" 'nosuch'
 is_eq "unknown profile: nothing on stdout" "$(cat "$T_TMP/.out")" ""
-pk_fails "cluster profile k3s (planned, not yet built in): refused" 1 cluster profile k3s
+pk_fails "cluster profile k8s (no such built-in): refused" 1 cluster profile k8s
 pk_fails "cluster profile without a name: exit 2" 2 cluster profile
 pk_fails "cluster without a subcommand: exit 2" 2 cluster
 pk_fails "unknown cluster subcommand: exit 2" 2 cluster frobnicate
