@@ -1,23 +1,1057 @@
 /* ca_rotate.c - ca stage, rotate and prune (docs/rotation.md). */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "certsdir.h"
+#include "chain.h"
 #include "cluster_int.h"
+#include "fsio.h"
+#include "pem.h"
+#include "subject.h"
+
+#define STAGE_FILE "pkictl-stage.json"
+#define STAGE_BUNDLE "trust-bundle.pem"
+#define STAGE_MAX (1024 * 1024)
+#define KEYS_FILE_MAX (256 * 1024)
+#define CN_MAX 64
+
+/* ---- small helpers ---------------------------------------------------------------- */
+
+static int push_up(STACK_OF(X509) *s, X509 *x)
+{
+    if (X509_up_ref(x) != 1)
+        return PKI_ERR_INTERNAL;
+    if (sk_X509_push(s, x) <= 0) {
+        X509_free(x);
+        return PKI_ERR_INTERNAL;
+    }
+    return PKI_OK;
+}
+
+static int stack_pem(STACK_OF(X509) *s, struct pki_buf *out, struct pki_err *err)
+{
+    int k, rc = PKI_OK;
+
+    for (k = 0; rc == PKI_OK && k < sk_X509_num(s); k++)
+        rc = pki_pem_append_cert(sk_X509_value(s, k), out, err);
+    return rc;
+}
+
+static int valid_at(X509 *x, time_t now)
+{
+    time_t nb, na;
+
+    return pki_cert_validity(x, &nb, &na, NULL) == PKI_OK && now >= nb && now < na;
+}
+
+static time_t not_after(X509 *x)
+{
+    time_t nb, na = 0;
+
+    return pki_cert_validity(x, &nb, &na, NULL) == PKI_OK ? na : 0;
+}
+
+/* The top CA (no parent) above CA a. */
+static int top_of(const struct pki_manifest *m, int a)
+{
+    while (m->cas[a].parent >= 0)
+        a = m->cas[a].parent;
+    return a;
+}
+
+static void sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 32;
+
+    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
+        memset(md, 0, sizeof(md));
+    cl_hex(md, 32, out);
+}
+
+static int cert_hex(X509 *x, char out[65])
+{
+    unsigned char md[32];
+
+    if (cl_cert_sha256(x, md) != PKI_OK)
+        return PKI_ERR_CRYPTO;
+    cl_hex(md, 32, out);
+    return PKI_OK;
+}
+
+/* Reads every key of a key list file; a missing file is no keys. */
+static int read_keys(const char *path, int skip_mode, EVP_PKEY **keys, size_t *n,
+                     struct pki_err *err)
+{
+    struct pki_buf text = {NULL, 0};
+    mode_t mode = 0;
+    int rc;
+
+    *n = 0;
+    if (!fs_exists(path))
+        return PKI_ERR_NOTFOUND;
+    rc = fs_read_file(path, KEYS_FILE_MAX, &text, &mode, err);
+    if (rc == PKI_OK && !skip_mode)
+        rc = fs_check_key_mode(path, mode, err);
+    if (rc == PKI_OK)
+        rc = pki_keys_from_pem(text.data, text.len, keys, CLUSTER_KEYS_PER_FILE_MAX, n, err);
+    if (rc != PKI_OK)
+        pki_err_prefix(err, "%s", path);
+    pki_buf_free(&text);
+    return rc;
+}
+
+static void free_keys(EVP_PKEY **keys, size_t n)
+{
+    while (n > 0)
+        EVP_PKEY_free(keys[--n]);
+}
+
+/* The new CA's subject: the declared one with "@UNIXTIME" on its last common
+ * name (a CN "NAME@UNIXTIME" if it has none), unlike any name in avoid. */
+static X509_NAME *new_subject(const struct pki_manifest_ca *ca, time_t now, STACK_OF(X509) *avoid,
+                              struct pki_err *err)
+{
+    X509_NAME *name = NULL;
+    char base[CN_MAX * 4 + 1], value[CN_MAX * 4 + 1], suffix[40];
+    int attempt, k;
+
+    for (attempt = 0; attempt < 100; attempt++) {
+        int last = -1, loc = -1, clash = 0;
+        size_t keep;
+
+        X509_NAME_free(name);
+        if ((name = pki_subject_parse(ca->subject, err)) == NULL)
+            return NULL;
+        while ((loc = X509_NAME_get_index_by_NID(name, NID_commonName, loc)) >= 0)
+            last = loc;
+        snprintf(base, sizeof(base), "%s", ca->name);
+        if (last >= 0) {
+            unsigned char *utf8 = NULL;
+            int len = ASN1_STRING_to_UTF8(&utf8,
+                                          X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last)));
+
+            if (len >= 0)
+                snprintf(base, sizeof(base), "%.*s", len, (const char *)utf8);
+            OPENSSL_free(utf8);
+            X509_NAME_ENTRY_free(X509_NAME_delete_entry(name, last));
+        }
+        snprintf(suffix, sizeof(suffix), attempt ? "@%lld.%d" : "@%lld", (long long)now, attempt);
+        /* at most 64 characters: shorten the base on a UTF-8 boundary */
+        keep = strlen(base);
+        while (keep > 0 && (keep + strlen(suffix) > CN_MAX ||
+                            ((unsigned char)base[keep] & 0xC0) == 0x80))
+            keep--;
+        snprintf(value, sizeof(value), "%.*s%s", (int)keep, base, suffix);
+        if (X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
+                                       (const unsigned char *)value, -1, last, 0) != 1) {
+            X509_NAME_free(name);
+            pki_err_set_ssl(err, PKI_ERR_INTERNAL, "cannot name the new CA %s", ca->name);
+            return NULL;
+        }
+        for (k = 0; avoid != NULL && k < sk_X509_num(avoid); k++)
+            clash |= X509_NAME_cmp(X509_get_subject_name(sk_X509_value(avoid, k)), name) == 0;
+        if (!clash)
+            return name;
+    }
+    X509_NAME_free(name);
+    pki_err_set(err, PKI_ERR_INTERNAL, "cannot find a fresh name for the new CA %s", ca->name);
+    return NULL;
+}
+
+/* ---- ca stage ------------------------------------------------------------------------ */
+
+struct staged {
+    X509 **cert, **cross;
+    EVP_PKEY **key;
+    STACK_OF(X509) **file;
+};
+
+static int staged_alloc(struct staged *s, size_t n, struct pki_err *err)
+{
+    s->cert = calloc(n + 1, sizeof(*s->cert));
+    s->cross = calloc(n + 1, sizeof(*s->cross));
+    s->key = calloc(n + 1, sizeof(*s->key));
+    s->file = calloc(n + 1, sizeof(*s->file));
+    if (!s->cert || !s->cross || !s->key || !s->file)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    return PKI_OK;
+}
+
+static void staged_free(struct staged *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (s->cert)
+            X509_free(s->cert[i]);
+        if (s->cross)
+            X509_free(s->cross[i]);
+        if (s->key)
+            EVP_PKEY_free(s->key[i]);
+        if (s->file)
+            pki_certs_free(s->file[i]);
+    }
+    free(s->cert);
+    free(s->cross);
+    free(s->key);
+    free(s->file);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Makes CA i's new key, certificate, file and cross-signature. */
+static int stage_ca(struct cl_work *w, size_t i, const struct custom_issuer *cu, struct staged *s,
+                    time_t now, struct cluster_report *r, struct pki_err *err)
+{
+    const struct pki_manifest_ca *ca = &w->c.m.cas[i];
+    struct cl_file *f = &w->c.cas[i];
+    X509 *cur = cl_first_cert(f);
+    X509_NAME *name = NULL;
+    struct pki_cert_params p;
+    int top = ca->parent < 0, cur_root = cur && pki_chain_is_root(cur), k, rc = PKI_OK;
+
+    if (cur == NULL) {
+        PROBLEM(w, r, "CA %s: %s: %s (stage starts from the current CAs; 'pkictl cluster "
+                "recover' re-issues a lost CA certificate)", ca->name, ca->cert, f->cert_err);
+        return PKI_OK;
+    }
+    if (top && !cur_root && cu->issuer == NULL) {
+        PROBLEM(w, r, "CA %s is signed by a custom root: pass --root-ca=CERT,KEY (and "
+                "--intermediate-ca) to sign its successor", ca->name);
+        return PKI_OK;
+    }
+    if (!top && s->cert[ca->parent] == NULL)
+        return PKI_OK; /* its parent's problem is already listed */
+    if ((s->key[i] = pki_key_generate(&ca->key_spec, err)) == NULL ||
+        (name = new_subject(ca, now, f->certs, err)) == NULL)
+        return err ? err->code : PKI_ERR_CRYPTO;
+    memset(&p, 0, sizeof(p));
+    p.now = now;
+    p.lifetime = ca->lifetime;
+    p.issuer = top ? cu->issuer : s->cert[ca->parent];
+    p.issuer_key = top ? cu->issuer_key : s->key[ca->parent];
+    p.role = p.issuer != NULL && !ca->signs_ca ? PKI_ROLE_INTERMEDIATE : PKI_ROLE_CA;
+    s->cert[i] = cl_issue(&p, name, ca->lifetime_is_default, s->key[i], err);
+    if (s->cert[i] == NULL) {
+        X509_NAME_free(name);
+        pki_err_prefix(err, "new CA %s", ca->name);
+        return err ? err->code : PKI_ERR_CRYPTO;
+    }
+    if ((s->file[i] = sk_X509_new_null()) == NULL || push_up(s->file[i], s->cert[i]) != PKI_OK)
+        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    if (rc == PKI_OK && top && cu->inter_certs)
+        rc = push_up(s->file[i], sk_X509_value(cu->inter_certs, 0));
+    if (rc == PKI_OK && top && cu->root_certs)
+        rc = push_up(s->file[i], sk_X509_value(cu->root_certs, 0));
+    /* A root's file is a trust bundle: the CAs it holds now stay. */
+    for (k = 0; rc == PKI_OK && top && cur_root && k < sk_X509_num(f->certs); k++)
+        if (!pki_certs_contain(s->file[i], sk_X509_value(f->certs, k)))
+            rc = push_up(s->file[i], sk_X509_value(f->certs, k));
+    if (rc == PKI_OK && sk_X509_num(s->file[i]) > PKI_PEM_CERTS_MAX)
+        PROBLEM(w, r, "CA %s: %s would hold more than %d certificates: run 'pkictl ca prune' "
+                "first", ca->name, ca->cert, PKI_PEM_CERTS_MAX);
+    if (rc == PKI_OK && top && cur_root) {
+        if (f->key == NULL || !pki_key_matches_cert(f->key, cur)) {
+            cl_report_add(r, 1, "CA %s: no cross-signature: the current key %s %s; 'pkictl ca "
+                          "rotate' will need --force", ca->name, ca->key,
+                          f->key ? "does not match" : f->key_err);
+        } else if (!valid_at(cur, now)) {
+            cl_report_add(r, 1, "CA %s: no cross-signature: the current CA is not valid now; "
+                          "'pkictl ca rotate' will need --force", ca->name);
+        } else {
+            memset(&p, 0, sizeof(p));
+            p.now = now;
+            p.lifetime = ca->lifetime;
+            p.issuer = cur;
+            p.issuer_key = f->key;
+            p.role = PKI_ROLE_CA;
+            s->cross[i] = cl_issue(&p, name, 1, s->key[i], err);
+            if (s->cross[i] == NULL) {
+                pki_err_prefix(err, "cross-signing CA %s", ca->name);
+                rc = err ? err->code : PKI_ERR_CRYPTO;
+            }
+        }
+    }
+    X509_NAME_free(name);
+    return rc;
+}
+
+/* Every self-signed certificate of the top CAs' files, new ones first. */
+static int bundle_pem(const struct cluster *c, const struct staged *s, struct pki_buf *out,
+                      struct pki_err *err)
+{
+    STACK_OF(X509) *all = sk_X509_new_null();
+    size_t i;
+    int k, pass, rc = all ? PKI_OK : pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; rc == PKI_OK && i < c->m.ncas; i++) {
+            STACK_OF(X509) *f = pass == 0 ? s->file[i] : c->cas[i].certs;
+
+            if (c->m.cas[i].parent >= 0 || f == NULL)
+                continue;
+            for (k = 0; rc == PKI_OK && k < sk_X509_num(f); k++) {
+                X509 *x = sk_X509_value(f, k);
+
+                if (pki_chain_is_root(x) && !pki_certs_contain(all, x))
+                    rc = push_up(all, x);
+            }
+        }
+    if (rc == PKI_OK)
+        rc = stack_pem(all, out, err);
+    pki_certs_free(all);
+    return rc;
+}
+
+static int stage_json(const struct cluster *c, const struct staged *s, time_t now,
+                      const char *token, struct pki_buf *out, struct pki_err *err)
+{
+    json_t *root = json_object(), *cas = json_array(), *keys = json_array();
+    char hex[65], cross[PKI_MANIFEST_NAME_MAX + 16], *text;
+    size_t i;
+    int rc = PKI_OK;
+
+    sha256_hex(c->manifest_text.data, c->manifest_text.len, hex);
+    json_object_set_new(root, "version", json_integer(1));
+    json_object_set_new(root, "staged_at", json_integer((json_int_t)now));
+    json_object_set_new(root, "manifest_sha256", json_string(hex));
+    for (i = 0; rc == PKI_OK && i < c->m.ncas; i++) {
+        json_t *o = json_object();
+
+        rc = cert_hex(cl_first_cert(&c->cas[i]), hex);
+        snprintf(cross, sizeof(cross), "cross/%s.crt", c->m.cas[i].name);
+        json_object_set_new(o, "name", json_string(c->m.cas[i].name));
+        json_object_set_new(o, "current_sha256", json_string(hex));
+        json_object_set_new(o, "cert", json_string(c->m.cas[i].cert));
+        json_object_set_new(o, "key", json_string(c->m.cas[i].key));
+        json_object_set_new(o, "cross", s->cross[i] ? json_string(cross) : json_null());
+        json_array_append_new(cas, o);
+    }
+    for (i = 0; i < c->m.nkeys; i++) {
+        json_t *o = json_object();
+
+        json_object_set_new(o, "name", json_string(c->m.keys[i].name));
+        json_object_set_new(o, "key", json_string(c->m.keys[i].key));
+        json_array_append_new(keys, o);
+    }
+    json_object_set_new(root, "cas", cas);
+    json_object_set_new(root, "keys", keys);
+    json_object_set_new(root, "trust_bundle", json_string(STAGE_BUNDLE));
+    json_object_set_new(root, "token", json_string(token));
+    text = rc == PKI_OK ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (rc == PKI_OK && text == NULL)
+        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    if (rc == PKI_OK && (rc = pki_buf_set(out, text, strlen(text), err)) == PKI_OK)
+        rc = pki_buf_append(out, "\n", 1, err);
+    free(text);
+    json_decref(root);
+    return rc;
+}
+
+/* Adds a plain key's new file: a new key first, then the keys it holds now. */
+static int stage_key(struct cl_work *w, size_t i, int skip_mode, struct cl_writes *ws,
+                     struct cluster_report *r, struct pki_err *err)
+{
+    const struct pki_manifest_key *k = &w->c.m.keys[i];
+    EVP_PKEY *keys[CLUSTER_KEYS_PER_FILE_MAX + 1];
+    struct pki_buf out = {NULL, 0}, one = {NULL, 0};
+    char path[PATH_MAX];
+    size_t n = 0, j;
+    int rc = fs_join(w->c.dir, k->key, path, sizeof(path), err);
+
+    memset(keys, 0, sizeof(keys));
+    if (rc == PKI_OK) {
+        rc = read_keys(path, skip_mode, keys + 1, &n, err);
+        if (rc == PKI_ERR_NOTFOUND)
+            rc = PKI_OK;
+    }
+    if (rc == PKI_OK && n + 1 > CLUSTER_KEYS_PER_FILE_MAX)
+        rc = pki_err_set(err, PKI_ERR_POLICY, "%s holds %zu keys already: drop old ones with "
+                         "'pkictl cluster rotate-key --keep=N' first", path, n);
+    if (rc == PKI_OK && (keys[0] = pki_key_generate(&k->key_spec, err)) == NULL)
+        rc = err ? err->code : PKI_ERR_CRYPTO;
+    for (j = 0; rc == PKI_OK && j <= n; j++) {
+        if ((rc = pki_key_to_pem(keys[j], &one, err)) == PKI_OK)
+            rc = pki_buf_append(&out, one.data, one.len, err);
+        pki_buf_free(&one);
+    }
+    if (rc == PKI_OK)
+        rc = cl_writes_add(ws, k->key, &out, 1, err);
+    if (rc == PKI_OK)
+        cl_report_add(r, 0, "staged key %s: a new key first, then the %zu current key%s", k->name,
+                      n, n == 1 ? "" : "s");
+    free_keys(keys, n + 1);
+    pki_buf_free(&out);
+    return rc;
+}
+
+/* Writes ws into the new folder out as one change; removes out on failure. */
+static int write_new_folder(const char *out, const struct cl_writes *ws, struct cluster_report *r,
+                            struct pki_err *err)
+{
+    char path[PATH_MAX];
+    size_t i;
+    int rc = PKI_OK;
+
+    if (mkdir(out, 0700) != 0)
+        return pki_err_set(err, fs_exists(out) ? PKI_ERR_EXISTS : PKI_ERR_IO,
+                           "cannot create %s: %s", out, fs_exists(out) ? "it exists (ca stage "
+                           "writes a new folder)" : "no such parent folder or no permission");
+    for (i = 0; rc == PKI_OK && i < ws->n; i++) {
+        struct fs_file f;
+
+        rc = fs_join(out, ws->w[i].rel, path, sizeof(path), err);
+        if (rc == PKI_OK)
+            rc = fs_make_dirs(out, ws->w[i].rel, err);
+        f = (struct fs_file){path, &ws->w[i].data, ws->w[i].secret, 0};
+        if (rc == PKI_OK)
+            rc = fs_write_atomic(&f, err);
+        if (rc == PKI_OK)
+            cl_report_add(r, 0, "wrote %s", path);
+    }
+    if (rc != PKI_OK) {
+        struct pki_err ignore = {0, ""};
+
+        if (fs_remove_tree(out, &ignore) != PKI_OK) {
+            /* the error below is what matters */
+        }
+    }
+    return rc;
+}
 
 int ca_stage(const struct cluster_change_opts *o, const char *out,
              const struct cluster_custom *custom, struct cluster_report *r,
              char token[CA_TOKEN_MAX], struct pki_err *err)
 {
-    (void)o; (void)out; (void)custom; (void)r; (void)token;
-    return pki_err_set(err, PKI_ERR_INTERNAL, "not yet");
+    struct cl_work w;
+    struct custom_issuer cu;
+    struct staged s = {NULL, NULL, NULL, NULL};
+    struct cl_writes ws = {NULL, 0, 0};
+    struct pki_buf bundle = {NULL, 0}, json = {NULL, 0}, pem = {NULL, 0};
+    char hex[65], rel[PKI_MANIFEST_NAME_MAX + 16];
+    size_t i;
+    int depth, rc;
+
+    memset(&cu, 0, sizeof(cu));
+    if (fs_exists(out))
+        return pki_err_set(err, PKI_ERR_EXISTS, "%s exists: ca stage writes a new folder", out);
+    if ((rc = cl_work_begin(o, &w, err)) != PKI_OK)
+        return rc;
+    rc = staged_alloc(&s, w.c.m.ncas, err);
+    if (rc == PKI_OK)
+        rc = cl_load_custom(custom, &cu, err);
+    for (depth = 0; rc == PKI_OK && depth <= PKI_MANIFEST_DEPTH_MAX; depth++)
+        for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++)
+            if (w.c.m.cas[i].depth == depth)
+                rc = stage_ca(&w, i, &cu, &s, o->now, r, err);
+    if (rc == PKI_OK && w.problems > 0)
+        rc = cl_refuse(&w, "stage", err);
+    for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++) {
+        const struct pki_manifest_ca *ca = &w.c.m.cas[i];
+
+        if ((rc = pki_key_to_pem(s.key[i], &pem, err)) == PKI_OK)
+            rc = cl_writes_add(&ws, ca->key, &pem, 1, err);
+        if (rc == PKI_OK && (rc = stack_pem(s.file[i], &pem, err)) == PKI_OK)
+            rc = cl_writes_add(&ws, ca->cert, &pem, 0, err);
+        snprintf(rel, sizeof(rel), "cross/%s.crt", ca->name);
+        if (rc == PKI_OK && s.cross[i] &&
+            (rc = pki_pem_append_cert(s.cross[i], &pem, err)) == PKI_OK)
+            rc = cl_writes_add(&ws, rel, &pem, 0, err);
+        if (rc == PKI_OK)
+            cl_report_add(r, 0, "staged CA %s%s", ca->name, s.cross[i] ? ", cross-signed by "
+                          "the current CA" : ca->parent >= 0 ? ", signed by its parent's new "
+                          "certificate" : "");
+    }
+    for (i = 0; rc == PKI_OK && i < w.c.m.nkeys; i++)
+        rc = stage_key(&w, i, o->skip_key_mode_check, &ws, r, err);
+    if (rc == PKI_OK && (rc = bundle_pem(&w.c, &s, &bundle, err)) == PKI_OK) {
+        sha256_hex(bundle.data, bundle.len, hex);
+        snprintf(token, CA_TOKEN_MAX, "pkictl1:sha256:%s", hex);
+        rc = stage_json(&w.c, &s, o->now, token, &json, err);
+    }
+    if (rc == PKI_OK && (rc = cl_writes_add(&ws, STAGE_BUNDLE, &bundle, 0, err)) == PKI_OK)
+        rc = cl_writes_add(&ws, STAGE_FILE, &json, 0, err);
+    if (rc == PKI_OK)
+        rc = write_new_folder(out, &ws, r, err);
+    pki_buf_free(&bundle);
+    pki_buf_free(&json);
+    pki_buf_free(&pem);
+    cl_writes_free(&ws);
+    staged_free(&s, w.c.m.ncas);
+    cl_custom_free(&cu);
+    cl_work_end(&w);
+    return rc;
+}
+
+/* ---- ca rotate ------------------------------------------------------------------------- */
+
+/* Reads STAGING/pkictl-stage.json and checks it belongs to this cluster;
+ * cross[i] gets CA i's cross-signature path ("" if none). */
+static int read_stage(struct cl_work *w, const char *staging, char (*cross)[PATH_MAX],
+                      struct cluster_report *r, struct pki_err *err)
+{
+    static const char *const fields[] = {"version", "staged_at", "manifest_sha256", "cas", "keys",
+                                         "trust_bundle", "token"};
+    struct pki_buf text = {NULL, 0};
+    char path[PATH_MAX], hex[65];
+    json_error_t jerr;
+    json_t *root, *v;
+    const char *k;
+    size_t i, j;
+    int rc = fs_join(staging, STAGE_FILE, path, sizeof(path), err);
+
+    if (rc == PKI_OK && !fs_exists(path))
+        return pki_err_set(err, PKI_ERR_NOTFOUND, "%s has no %s: is it a folder made by 'pkictl "
+                           "ca stage'?", staging, STAGE_FILE);
+    if (rc == PKI_OK)
+        rc = fs_read_file(path, STAGE_MAX, &text, NULL, err);
+    if (rc != PKI_OK)
+        return rc;
+    root = json_loadb((const char *)text.data, text.len, JSON_REJECT_DUPLICATES, &jerr);
+    pki_buf_free(&text);
+    if (root == NULL || !json_is_object(root)) {
+        json_decref(root);
+        return pki_err_set(err, PKI_ERR_INPUT, "%s: invalid JSON (line %d: %s)", path, jerr.line,
+                           jerr.text);
+    }
+    json_object_foreach(root, k, v) {
+        for (j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
+            if (strcmp(k, fields[j]) == 0)
+                break;
+        if (j == sizeof(fields) / sizeof(fields[0]))
+            PROBLEM(w, r, "%s: unknown field \"%.40s\"", path, k);
+    }
+    if (json_integer_value(json_object_get(root, "version")) != 1)
+        PROBLEM(w, r, "%s: not a version 1 staging file", path);
+    sha256_hex(w->c.manifest_text.data, w->c.manifest_text.len, hex);
+    v = json_object_get(root, "manifest_sha256");
+    if (!json_is_string(v) || strcmp(json_string_value(v), hex) != 0)
+        PROBLEM(w, r, "%s was staged from another manifest (%s changed since): stage again",
+                staging, CLUSTER_MANIFEST_FILE);
+    for (i = 0; i < w->c.m.ncas; i++) {
+        const char *name = w->c.m.cas[i].name, *cur_hex, *x;
+        X509 *cur = cl_first_cert(&w->c.cas[i]);
+
+        json_array_foreach(json_object_get(root, "cas"), j, v)
+            if (json_is_string(json_object_get(v, "name")) &&
+                strcmp(json_string_value(json_object_get(v, "name")), name) == 0)
+                break;
+        if (v == NULL || j == json_array_size(json_object_get(root, "cas"))) {
+            PROBLEM(w, r, "%s does not stage CA %s", path, name);
+            continue;
+        }
+        cur_hex = json_string_value(json_object_get(v, "current_sha256"));
+        if (cur == NULL || cert_hex(cur, hex) != PKI_OK || cur_hex == NULL ||
+            strcmp(cur_hex, hex) != 0)
+            PROBLEM(w, r, "CA %s changed since it was staged (or cannot be read): stage again",
+                    name);
+        x = json_string_value(json_object_get(v, "cross"));
+        cross[i][0] = '\0';
+        if (x != NULL && (strstr(x, "..") != NULL || x[0] == '/' ||
+                          fs_join(staging, x, cross[i], PATH_MAX, NULL) != PKI_OK))
+            PROBLEM(w, r, "%s: CA %s: bad cross path", path, name);
+    }
+    json_decref(root);
+    return PKI_OK;
+}
+
+/* Loads CA i's staged files and checks them (docs/rotation.md). */
+static void check_staged_ca(struct cl_work *w, size_t i, const char *staging,
+                            const char *cross_path, struct staged *s, time_t now, int force,
+                            struct cluster_report *r)
+{
+    const struct pki_manifest_ca *ca = &w->c.m.cas[i];
+    X509 *cur = cl_first_cert(&w->c.cas[i]), *nw;
+    struct pki_err e = {0, ""};
+    char path[PATH_MAX];
+    int top = ca->parent < 0;
+
+    if (fs_join(staging, ca->cert, path, sizeof(path), &e) != PKI_OK || !fs_exists(path)) {
+        PROBLEM(w, r, "CA %s: missing file %s", ca->name, path);
+        return;
+    }
+    if ((s->file[i] = certsdir_load_certs(path, &e)) == NULL) {
+        PROBLEM(w, r, "CA %s: %s", ca->name, e.msg);
+        return;
+    }
+    nw = s->cert[i] = sk_X509_value(s->file[i], 0);
+    X509_up_ref(nw);
+    if (fs_join(staging, ca->key, path, sizeof(path), &e) != PKI_OK || !fs_exists(path))
+        PROBLEM(w, r, "CA %s: missing file %s", ca->name, path);
+    else if ((s->key[i] = certsdir_load_key(path, 0, &e)) == NULL)
+        PROBLEM(w, r, "CA %s: %s", ca->name, e.msg);
+    else if (!pki_key_matches_cert(s->key[i], nw))
+        PROBLEM(w, r, "CA %s: the staged key %s does not match the staged certificate",
+                ca->name, path);
+    if (!pki_cert_is_ca(nw) || !(X509_get_key_usage(nw) & KU_KEY_CERT_SIGN))
+        PROBLEM(w, r, "CA %s: the staged certificate is not a CA (CA:TRUE and keyCertSign)",
+                ca->name);
+    if (!valid_at(nw, now))
+        PROBLEM(w, r, "CA %s: the staged certificate is not valid now", ca->name);
+    if (!top) {
+        if (s->cert[ca->parent] && !pki_chain_issued_by(nw, s->cert[ca->parent]))
+            PROBLEM(w, r, "CA %s: the staged certificate is not signed by its parent %s's staged "
+                    "certificate", ca->name, w->c.m.cas[ca->parent].name);
+        return;
+    }
+    if (cur == NULL)
+        return; /* already a problem: the current CA cannot be read */
+    if (!pki_chain_is_root(cur)) { /* under a custom root: the same root must anchor it */
+        STACK_OF(X509) *anchors = sk_X509_new_null(), *untrusted = sk_X509_dup(s->file[i]);
+        int k, ok;
+
+        for (k = 0; anchors && k < sk_X509_num(w->c.cas[i].certs); k++)
+            if (pki_chain_is_root(sk_X509_value(w->c.cas[i].certs, k)))
+                (void)sk_X509_push(anchors, sk_X509_value(w->c.cas[i].certs, k));
+        ok = anchors && untrusted && pki_chain_verify_with(nw, untrusted, anchors, &e) == PKI_OK;
+        sk_X509_free(anchors);
+        sk_X509_free(untrusted);
+        if (!ok && !force)
+            PROBLEM(w, r, "CA %s: the staged certificate does not chain to the same custom root "
+                    "as the current one (--force accepts that)", ca->name);
+        return;
+    }
+    if (!pki_certs_contain(s->file[i], cur))
+        PROBLEM(w, r, "CA %s: the staged %s does not keep the current CA, which peers still "
+                "need", ca->name, ca->cert);
+    if (cross_path[0] == '\0' || !fs_exists(cross_path)) {
+        if (!force)
+            PROBLEM(w, r, "CA %s: no cross-signed certificate%s%s (a new root with no path from "
+                    "the old one: --force accepts that)", ca->name, cross_path[0] ? " " : "",
+                    cross_path);
+        return;
+    }
+    {
+        STACK_OF(X509) *cx = certsdir_load_certs(cross_path, &e);
+        X509 *x = cx ? sk_X509_value(cx, 0) : NULL;
+
+        if (x == NULL)
+            PROBLEM(w, r, "CA %s: %s", ca->name, e.msg);
+        else if (X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(nw)) != 0 ||
+                 EVP_PKEY_eq(X509_get0_pubkey(x), X509_get0_pubkey(nw)) != 1 ||
+                 !pki_chain_issued_by(x, cur) || !pki_cert_is_ca(x)) {
+            if (!force)
+                PROBLEM(w, r, "CA %s: %s is not the new CA cross-signed by the current CA",
+                        ca->name, cross_path);
+        } else if (X509_up_ref(x) == 1) {
+            s->cross[i] = x;
+        }
+        pki_certs_free(cx);
+    }
+}
+
+/* Checks that every staged plain key file still holds DIR's current key. */
+static void check_staged_keys(struct cl_work *w, const char *staging, int skip_mode,
+                              struct cl_writes *ws, struct cluster_report *r,
+                              struct pki_err *err)
+{
+    size_t i, j, n, ncur;
+    struct pki_err e = {0, ""};
+    char path[PATH_MAX], cur_path[PATH_MAX];
+    EVP_PKEY *keys[CLUSTER_KEYS_PER_FILE_MAX], *cur[CLUSTER_KEYS_PER_FILE_MAX];
+    struct pki_buf out = {NULL, 0}, one = {NULL, 0};
+
+    for (i = 0; i < w->c.m.nkeys; i++) {
+        const struct pki_manifest_key *k = &w->c.m.keys[i];
+        int found = 0, rc;
+
+        n = ncur = 0;
+        if (fs_join(staging, k->key, path, sizeof(path), &e) != PKI_OK ||
+            fs_join(w->c.dir, k->key, cur_path, sizeof(cur_path), &e) != PKI_OK)
+            continue;
+        rc = read_keys(path, 0, keys, &n, &e);
+        if (rc == PKI_ERR_NOTFOUND) {
+            PROBLEM(w, r, "key %s: missing file %s", k->name, path);
+            continue;
+        }
+        if (rc != PKI_OK) {
+            PROBLEM(w, r, "key %s: %s", k->name, e.msg);
+            continue;
+        }
+        rc = read_keys(cur_path, skip_mode, cur, &ncur, &e);
+        found = rc != PKI_OK; /* no current key: nothing to keep */
+        for (j = 0; !found && j < n; j++)
+            found = EVP_PKEY_eq(keys[j], cur[0]) == 1;
+        if (!found)
+            PROBLEM(w, r, "key %s: the staged %s no longer holds the current key (tokens it "
+                    "signed would stop verifying)", k->name, path);
+        for (j = 0; found && j < n; j++) {
+            if (pki_key_to_pem(keys[j], &one, err) == PKI_OK &&
+                pki_buf_append(&out, one.data, one.len, err) != PKI_OK)
+                w->problems++;
+            pki_buf_free(&one);
+        }
+        if (found && cl_writes_add(ws, k->key, &out, 1, err) != PKI_OK)
+            w->problems++;
+        pki_buf_free(&out);
+        free_keys(keys, n);
+        free_keys(cur, ncur);
+    }
+}
+
+/* What peers would make of leaf i's new certificate (pem) and its current one. */
+static int verify_leaf(struct cl_work *w, size_t i, const struct pki_buf *pem,
+                       const struct staged *s, int dry_run, int force, struct cluster_report *r)
+{
+    const struct pki_manifest_leaf *l = &w->c.m.leaves[i];
+    int top = top_of(&w->c.m, l->ca), k, res[3] = {1, 1, 1};
+    STACK_OF(X509) *chain = pki_pem_read_certs(pem->data, pem->len, NULL);
+    STACK_OF(X509) *old_a = sk_X509_new_null(), *new_a = sk_X509_new_null();
+    STACK_OF(X509) *all_new = sk_X509_new_null(), *cur = w->c.leaves[i].certs, *rest = NULL;
+    STACK_OF(X509) *cur_rest = NULL;
+
+    if (!chain || !old_a || !new_a || !all_new)
+        res[0] = 0;
+    for (k = 0; old_a && w->c.cas[top].certs && k < sk_X509_num(w->c.cas[top].certs); k++)
+        if (pki_chain_is_root(sk_X509_value(w->c.cas[top].certs, k)))
+            (void)sk_X509_push(old_a, sk_X509_value(w->c.cas[top].certs, k));
+    for (k = 0; all_new && s->file[top] && k < sk_X509_num(s->file[top]); k++)
+        if (pki_chain_is_root(sk_X509_value(s->file[top], k)))
+            (void)sk_X509_push(all_new, sk_X509_value(s->file[top], k));
+    if (new_a && s->cert[top])
+        (void)sk_X509_push(new_a, pki_chain_is_root(s->cert[top]) ? s->cert[top]
+                                  : sk_X509_value(all_new, 0));
+    if (res[0] && (rest = sk_X509_dup(chain)) != NULL) {
+        X509 *leaf = sk_X509_shift(rest);
+
+        res[0] = pki_chain_verify_with(leaf, rest, old_a, NULL) == PKI_OK;
+        res[1] = pki_chain_verify_with(leaf, rest, new_a, NULL) == PKI_OK;
+    }
+    if (cur != NULL && (cur_rest = sk_X509_dup(cur)) != NULL) {
+        X509 *leaf = sk_X509_shift(cur_rest);
+
+        res[2] = pki_chain_verify_with(leaf, cur_rest, all_new, NULL) == PKI_OK;
+    }
+    sk_X509_free(rest);
+    sk_X509_free(cur_rest);
+    sk_X509_free(old_a);
+    sk_X509_free(new_a);
+    sk_X509_free(all_new);
+    pki_certs_free(chain);
+    if (dry_run)
+        cl_report_add(r, 0, "leaf %s: new certificate verifies with the old CAs: %s, with the "
+                      "new CA alone: %s; the current one with the new bundle: %s", l->name,
+                      res[0] ? "yes" : "NO", res[1] ? "yes" : "NO",
+                      cur ? (res[2] ? "yes" : "NO") : "-");
+    else if (!res[0] && force)
+        cl_report_add(r, 1, "--force: leaf %s will be rejected by peers that trust only the old "
+                      "CA until they get the new bundle", l->name);
+    if (!res[1] || !res[2] || (!res[0] && !force)) {
+        if (!dry_run)
+            PROBLEM(w, r, "leaf %s would not verify after the switch (run --dry-run for details)",
+                    l->name);
+        return 0;
+    }
+    return res[0];
+}
+
+/* The state after the switch: cross-signatures and retired roots. */
+static int rotate_state(struct cl_work *w, const struct staged *s, time_t now,
+                        struct pki_buf *out, struct pki_err *err)
+{
+    struct cl_state *st = &w->c.state;
+    size_t i, j;
+    void *p;
+
+    for (i = 0; i < w->c.m.ncas; i++) {
+        X509 *cur = cl_first_cert(&w->c.cas[i]);
+        struct cl_retired *rt;
+        time_t until = now;
+
+        if (w->c.m.cas[i].parent >= 0 || cur == NULL || !pki_chain_is_root(cur))
+            continue;
+        X509_free(st->cross[i]);
+        st->cross[i] = s->cross[i];
+        if (st->cross[i] != NULL)
+            X509_up_ref(st->cross[i]);
+        p = realloc(st->retired, (st->nretired + 1) * sizeof(*st->retired));
+        if (p == NULL)
+            return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+        st->retired = p;
+        rt = &st->retired[st->nretired++];
+        memset(rt, 0, sizeof(*rt));
+        snprintf(rt->ca, sizeof(rt->ca), "%s", w->c.m.cas[i].name);
+        if (cl_cert_sha256(cur, rt->sha256) != PKI_OK)
+            return pki_err_set(err, PKI_ERR_CRYPTO, "cannot hash CA %s", rt->ca);
+        /* the last certificate it signed, directly or through its intermediates */
+        for (j = 0; j < w->c.m.nleaves; j++) {
+            X509 *x = cl_first_cert(&w->c.leaves[j]);
+
+            if (x && top_of(&w->c.m, w->c.m.leaves[j].ca) == (int)i && not_after(x) > until)
+                until = not_after(x);
+        }
+        for (j = 0; j < w->c.m.ncas; j++) {
+            X509 *x = cl_first_cert(&w->c.cas[j]);
+
+            if (x && j != i && top_of(&w->c.m, (int)j) == (int)i && not_after(x) > until)
+                until = not_after(x);
+        }
+        rt->rotated_at = now;
+        rt->valid_until = until;
+    }
+    return cl_state_encode(st, &w->c.m, out, err);
 }
 
 int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_run, int force,
               struct cluster_report *r, struct pki_err *err)
 {
-    (void)o; (void)staging; (void)dry_run; (void)force; (void)r;
-    return pki_err_set(err, PKI_ERR_INTERNAL, "not yet");
+    struct cl_work w;
+    struct staged s = {NULL, NULL, NULL, NULL};
+    struct cl_view v = {NULL, NULL, NULL, NULL};
+    struct pki_buf pem = {NULL, 0}, bundle = {NULL, 0};
+    struct cluster_report quiet = {NULL, 0, 0, 0};
+    char (*cross)[PATH_MAX] = NULL, path[PATH_MAX];
+    size_t i, broken = 0;
+    int depth, rc;
+
+    if ((rc = cl_work_begin(o, &w, err)) != PKI_OK)
+        return rc;
+    cross = calloc(w.c.m.ncas + 1, sizeof(*cross));
+    rc = cross ? staged_alloc(&s, w.c.m.ncas, err) : PKI_ERR_INTERNAL;
+    if (rc == PKI_OK)
+        rc = read_stage(&w, staging, cross, r, err);
+    for (depth = 0; rc == PKI_OK && depth <= PKI_MANIFEST_DEPTH_MAX; depth++)
+        for (i = 0; i < w.c.m.ncas; i++)
+            if (w.c.m.cas[i].depth == depth)
+                check_staged_ca(&w, i, staging, cross[i], &s, o->now, force, r);
+    if (rc == PKI_OK)
+        check_staged_keys(&w, staging, o->skip_key_mode_check, &w.ws, r, err);
+    if (rc == PKI_OK && ((rc = fs_join(staging, STAGE_BUNDLE, path, sizeof(path), err)) ==
+                         PKI_OK)) {
+        struct pki_err e = {0, ""};
+        STACK_OF(X509) *b = fs_exists(path) ? certsdir_load_certs(path, &e) : NULL;
+
+        if (b == NULL)
+            PROBLEM(&w, r, "%s", fs_exists(path) ? e.msg : "missing file trust-bundle.pem");
+        else if (fs_read_file(path, PKI_PEM_FILE_MAX, &bundle, NULL, &e) != PKI_OK)
+            PROBLEM(&w, r, "%s", e.msg);
+        pki_certs_free(b);
+    }
+    if (rc == PKI_OK && w.problems > 0)
+        rc = cl_refuse(&w, "rotate", err);
+    for (i = 0; rc == PKI_OK && force && i < w.c.m.ncas; i++)
+        if (w.c.m.cas[i].parent < 0 && s.cross[i] == NULL)
+            cl_report_add(r, 1, "--force: CA %s has no cross-signature: peers that trust only "
+                          "its old certificate will reject every leaf under it until they get "
+                          "the new bundle", w.c.m.cas[i].name);
+    if (rc == PKI_OK && (rc = cl_view_alloc(&v, w.c.m.ncas, err)) == PKI_OK)
+        for (i = 0; i < w.c.m.ncas; i++) {
+            v.cert[i] = s.cert[i];
+            v.file[i] = s.file[i];
+            v.key[i] = s.key[i];
+            v.cross[i] = s.cross[i];
+        }
+    for (i = 0; rc == PKI_OK && i < w.c.m.nleaves; i++) {
+        const struct cl_file *f = &w.c.leaves[i];
+        EVP_PKEY *key = f->key;
+
+        if (key != NULL && f->certs && !pki_key_matches_cert(key, cl_first_cert(f)))
+            key = NULL;
+        rc = cl_add_leaf(&w, i, key, &v, o->now, dry_run ? &quiet : r, "re-issued", err);
+        if (rc == PKI_OK && !verify_leaf(&w, i, &w.ws.w[w.ws.n - 1].data, &s, dry_run, force, r))
+            broken++;
+        fs_txn_step(&w.t, "leaves", i + 1, w.c.m.nleaves);
+    }
+    if (rc == PKI_OK && !dry_run && w.problems > 0)
+        rc = cl_refuse(&w, "rotate", err);
+    for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++) {
+        const struct pki_manifest_ca *ca = &w.c.m.cas[i];
+
+        if (dry_run && ca->parent < 0)
+            cl_report_add(r, 0, "trust bundle %s: %d CA certificates after the switch, the new "
+                          "one first", ca->cert, sk_X509_num(s.file[i]));
+        if ((rc = pki_key_to_pem(s.key[i], &pem, err)) == PKI_OK)
+            rc = cl_writes_add(&w.ws, ca->key, &pem, 1, err);
+        if (rc == PKI_OK && (rc = stack_pem(s.file[i], &pem, err)) == PKI_OK)
+            rc = cl_writes_add(&w.ws, ca->cert, &pem, 0, err);
+    }
+    if (rc == PKI_OK && (rc = cl_writes_add(&w.ws, CLUSTER_TRUST_BUNDLE, &bundle, 0, err)) ==
+                            PKI_OK &&
+        (rc = rotate_state(&w, &s, o->now, &pem, err)) == PKI_OK)
+        rc = cl_writes_add(&w.ws, CLUSTER_STATE_FILE, &pem, 0, err);
+    if (rc == PKI_OK && dry_run) {
+        r->would_fail = broken > 0;
+        cl_report_add(r, 0, "dry run: %zu of %zu leaves would not verify somewhere; nothing was "
+                      "changed", broken, w.c.m.nleaves);
+    } else if (rc == PKI_OK && (rc = cl_writes_apply(&w.t, &w.ws, err)) == PKI_OK) {
+        cl_report_add(r, 0, "switched %s to the new CAs: %zu CA%s, %zu leaves re-issued; the "
+                      "old CAs stay in the trust bundles until 'pkictl ca prune'", w.t.dir,
+                      w.c.m.ncas, w.c.m.ncas == 1 ? "" : "s", w.c.m.nleaves);
+    }
+    cluster_report_free(&quiet);
+    pki_buf_free(&pem);
+    pki_buf_free(&bundle);
+    cl_view_free(&v);
+    staged_free(&s, w.c.m.ncas);
+    free(cross);
+    cl_work_end(&w);
+    return rc;
+}
+
+/* ---- ca prune ------------------------------------------------------------------------------ */
+
+/* 1 if old root x of top CA i may go; else 0 and why in r. */
+static int prunable(struct cl_work *w, size_t i, X509 *x, time_t now, struct cluster_report *r)
+{
+    unsigned char sha[32];
+    char when[40], subject[256];
+    size_t j;
+    const struct cl_retired *rt = NULL;
+
+    X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+    if (now >= not_after(x))
+        return 1;
+    if (cl_cert_sha256(x, sha) == PKI_OK)
+        for (j = 0; j < w->c.state.nretired; j++)
+            if (memcmp(w->c.state.retired[j].sha256, sha, 32) == 0)
+                rt = &w->c.state.retired[j];
+    if (rt == NULL) {
+        pki_time_format(not_after(x), 0, when, sizeof(when));
+        cl_report_add(r, 0, "kept old CA %s in %s: no record of what it signed, so it stays "
+                      "until it expires on %s", subject, w->c.m.cas[i].cert, when);
+        return 0;
+    }
+    if (now < rt->valid_until) {
+        pki_time_format((time_t)rt->valid_until, 0, when, sizeof(when));
+        cl_report_add(r, 0, "kept old CA %s in %s: certificates it signed are valid until %s",
+                      subject, w->c.m.cas[i].cert, when);
+        return 0;
+    }
+    for (j = 0; j < w->c.m.nleaves; j++) {
+        STACK_OF(X509) *certs = w->c.leaves[j].certs, *rest, *anchor;
+        int ok = 0;
+
+        if (certs == NULL || top_of(&w->c.m, w->c.m.leaves[j].ca) != (int)i ||
+            now >= not_after(sk_X509_value(certs, 0)))
+            continue;
+        rest = sk_X509_dup(certs);
+        anchor = sk_X509_new_null();
+        if (rest && anchor && sk_X509_push(anchor, x) > 0) {
+            X509 *leaf = sk_X509_shift(rest);
+
+            ok = pki_chain_verify_with(leaf, rest, anchor, NULL) == PKI_OK;
+        }
+        sk_X509_free(rest);
+        sk_X509_free(anchor);
+        if (ok) {
+            cl_report_add(r, 0, "kept old CA %s in %s: leaf %s still chains to it", subject,
+                          w->c.m.cas[i].cert, w->c.m.leaves[j].name);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Rewrites a certificate file without the certificates in gone; 1 if it changed. */
+static int without(STACK_OF(X509) *certs, STACK_OF(X509) *gone, struct pki_buf *out,
+                   struct pki_err *err, int *changed)
+{
+    int k, rc = PKI_OK;
+
+    *changed = 0;
+    for (k = 0; rc == PKI_OK && k < sk_X509_num(certs); k++) {
+        X509 *x = sk_X509_value(certs, k);
+
+        if (pki_certs_contain(gone, x))
+            *changed = 1;
+        else
+            rc = pki_pem_append_cert(x, out, err);
+    }
+    return rc;
 }
 
 int ca_prune(const struct cluster_change_opts *o, struct cluster_report *r, struct pki_err *err)
 {
-    (void)o; (void)r;
-    return pki_err_set(err, PKI_ERR_INTERNAL, "not yet");
+    struct cl_work w;
+    STACK_OF(X509) *gone = NULL;
+    struct pki_buf pem = {NULL, 0};
+    char path[PATH_MAX], hex[65], subject[256];
+    size_t i, j;
+    int k, changed, rc;
+
+    if ((rc = cl_work_begin(o, &w, err)) != PKI_OK)
+        return rc;
+    if ((gone = sk_X509_new_null()) == NULL)
+        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++) {
+        STACK_OF(X509) *f = w.c.cas[i].certs;
+
+        if (w.c.m.cas[i].parent >= 0 || f == NULL || !pki_chain_is_root(sk_X509_value(f, 0)))
+            continue;
+        for (k = 1; rc == PKI_OK && k < sk_X509_num(f); k++) {
+            X509 *x = sk_X509_value(f, k);
+
+            if (!pki_chain_is_root(x) || !prunable(&w, i, x, o->now, r))
+                continue;
+            X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+            cl_report_add(r, 0, "pruned old CA %s from %s", subject, w.c.m.cas[i].cert);
+            rc = push_up(gone, x);
+        }
+    }
+    if (rc == PKI_OK && sk_X509_num(gone) == 0) {
+        cl_report_add(r, 0, "nothing to prune");
+        goto out;
+    }
+    /* CA files and leaves lose the old roots and cross-signatures by them. */
+    for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++) {
+        X509 *cx = w.c.state.cross[i];
+
+        for (k = 0; cx != NULL && k < sk_X509_num(gone); k++)
+            if (pki_chain_issued_by(cx, sk_X509_value(gone, k))) {
+                rc = push_up(gone, cx);
+                w.c.state.cross[i] = NULL;
+                X509_free(cx);
+                break;
+            }
+    }
+    for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++)
+        if (w.c.cas[i].certs &&
+            (rc = without(w.c.cas[i].certs, gone, &pem, err, &changed)) == PKI_OK && changed)
+            rc = cl_writes_add(&w.ws, w.c.m.cas[i].cert, &pem, 0, err);
+    pki_buf_free(&pem);
+    for (i = 0; rc == PKI_OK && i < w.c.m.nleaves; i++)
+        if (w.c.leaves[i].certs &&
+            (rc = without(w.c.leaves[i].certs, gone, &pem, err, &changed)) == PKI_OK && changed)
+            rc = cl_writes_add(&w.ws, w.c.m.leaves[i].cert, &pem, 0, err);
+    pki_buf_free(&pem);
+    for (i = j = 0; i < w.c.state.nretired; i++) { /* drop the records of pruned roots */
+        int drop = 0;
+
+        for (k = 0; k < sk_X509_num(gone); k++) {
+            unsigned char sha[32];
+
+            drop |= cl_cert_sha256(sk_X509_value(gone, k), sha) == PKI_OK &&
+                    memcmp(sha, w.c.state.retired[i].sha256, 32) == 0;
+        }
+        if (!drop)
+            w.c.state.retired[j++] = w.c.state.retired[i];
+    }
+    w.c.state.nretired = j;
+    if (rc == PKI_OK && (rc = cl_state_encode(&w.c.state, &w.c.m, &pem, err)) == PKI_OK)
+        rc = cl_writes_add(&w.ws, CLUSTER_STATE_FILE, &pem, 0, err);
+    if (rc == PKI_OK && (rc = fs_join(w.t.dir, CLUSTER_TRUST_BUNDLE, path, sizeof(path), err)) ==
+                            PKI_OK && fs_exists(path)) {
+        STACK_OF(X509) *b = certsdir_load_certs(path, err);
+
+        rc = b ? without(b, gone, &pem, err, &changed) : (err ? err->code : PKI_ERR_INPUT);
+        if (rc == PKI_OK) {
+            sha256_hex(pem.data, pem.len, hex);
+            cl_report_add(r, 0, "token: pkictl1:sha256:%s (of %s)", hex, CLUSTER_TRUST_BUNDLE);
+            rc = cl_writes_add(&w.ws, CLUSTER_TRUST_BUNDLE, &pem, 0, err);
+        }
+        pki_certs_free(b);
+    }
+    if (rc == PKI_OK)
+        rc = cl_writes_apply(&w.t, &w.ws, err);
+out:
+    pki_buf_free(&pem);
+    pki_certs_free(gone);
+    cl_work_end(&w);
+    return rc;
 }

@@ -203,7 +203,7 @@ int fs_txn_shadow(struct fs_txn *t, struct pki_err *err)
     return rc;
 }
 
-static int make_dirs(const char *root, const char *rel, struct pki_err *err)
+int fs_make_dirs(const char *root, const char *rel, struct pki_err *err)
 {
     char full[PATH_MAX];
     size_t i;
@@ -228,7 +228,7 @@ int fs_txn_write(struct fs_txn *t, const char *rel, const struct pki_buf *data, 
     int rc = fs_join(t->shadow, rel, path, sizeof(path), err);
 
     if (rc == PKI_OK)
-        rc = make_dirs(t->shadow, rel, err);
+        rc = fs_make_dirs(t->shadow, rel, err);
     f = (struct fs_file){path, data, secret, 1};
     if (rc == PKI_OK)
         rc = fs_write_atomic(&f, err);

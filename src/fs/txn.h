@@ -51,6 +51,9 @@ void fs_txn_end(struct fs_txn *t);
 /* Reports a step to t's callback. */
 void fs_txn_step(struct fs_txn *t, const char *step, size_t done, size_t total);
 
+/* Makes the folders root/rel needs below root (mode 0700). */
+PKI_MUST_CHECK int fs_make_dirs(const char *root, const char *rel, struct pki_err *err);
+
 /* Removes path and everything under it (no symbolic link is followed). */
 PKI_MUST_CHECK int fs_remove_tree(const char *path, struct pki_err *err);
 
