@@ -259,15 +259,15 @@ static void parse_key(json_t *o, const char *where, struct pki_manifest_key *k,
 static json_t *get_array(json_t *root, const char *field, int required, struct problems *pr)
 {
     json_t *a = json_object_get(root, field);
+    size_t max = strcmp(field, "leaves") == 0 ? PKI_MANIFEST_LEAVES_MAX : PKI_MANIFEST_ENTRIES_MAX;
 
     if (a == NULL) {
         if (required)
             problem(pr, "missing \"%s\"", field);
         return NULL;
     }
-    if (!json_is_array(a) || json_array_size(a) > PKI_MANIFEST_ENTRIES_MAX) {
-        problem(pr, "\"%s\" must be an array of at most %d objects", field,
-                PKI_MANIFEST_ENTRIES_MAX);
+    if (!json_is_array(a) || json_array_size(a) > max) {
+        problem(pr, "\"%s\" must be an array of at most %zu objects", field, max);
         return NULL;
     }
     return a;
@@ -315,10 +315,18 @@ static void link_cas(struct pki_manifest *m, char (*parents)[PKI_MANIFEST_NAME_M
     }
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* Names are unique across everything, and so are file paths. */
 static void check_unique(const struct pki_manifest *m, struct problems *pr)
 {
-    const char *names[3 * PKI_MANIFEST_ENTRIES_MAX], *paths[5 * PKI_MANIFEST_ENTRIES_MAX];
+    static const char *const reserved[] = {"pkictl-cluster.json", "pkictl-state.json",
+                                           "pkictl-trust-bundle.pem"};
+    static const size_t most = 2 * PKI_MANIFEST_ENTRIES_MAX + PKI_MANIFEST_LEAVES_MAX;
+    const char **names = calloc(most, sizeof(*names)), **paths = calloc(2 * most, sizeof(*paths));
     size_t nn = 0, np = 0, i, j;
 
     for (i = 0; i < m->ncas; i++) {
@@ -335,17 +343,28 @@ static void check_unique(const struct pki_manifest *m, struct problems *pr)
         names[nn++] = m->keys[i].name;
         paths[np++] = m->keys[i].key;
     }
-    for (i = 0; i < nn; i++)
-        for (j = i + 1; j < nn; j++)
-            if (names[i][0] && strcmp(names[i], names[j]) == 0)
-                problem(pr, "the name \"%s\" is used twice", names[i]);
+    if (names == NULL || paths == NULL) {
+        problem(pr, "out of memory");
+        free(names);
+        free(paths);
+        return;
+    }
+    qsort(names, nn, sizeof(*names), cmp_str);
+    qsort(paths, np, sizeof(*paths), cmp_str);
+    for (i = 1; i < nn; i++)
+        if (names[i][0] && strcmp(names[i], names[i - 1]) == 0 &&
+            (i + 1 == nn || strcmp(names[i], names[i + 1]) != 0))
+            problem(pr, "the name \"%s\" is used twice", names[i]);
+    for (i = 1; i < np; i++)
+        if (paths[i][0] && strcmp(paths[i], paths[i - 1]) == 0 &&
+            (i + 1 == np || strcmp(paths[i], paths[i + 1]) != 0))
+            problem(pr, "the file \"%.80s\" is named twice", paths[i]);
     for (i = 0; i < np; i++)
-        for (j = i + 1; j < np; j++)
-            if (paths[i][0] && strcmp(paths[i], paths[j]) == 0)
-                problem(pr, "the file \"%.80s\" is named twice", paths[i]);
-    for (i = 0; i < np; i++)
-        if (strcmp(paths[i], "pkictl-cluster.json") == 0)
-            problem(pr, "the file name pkictl-cluster.json is reserved");
+        for (j = 0; j < sizeof(reserved) / sizeof(reserved[0]); j++)
+            if (strcmp(paths[i], reserved[j]) == 0)
+                problem(pr, "the file name %s is reserved", reserved[j]);
+    free(names);
+    free(paths);
 }
 
 static int alloc_entries(struct pki_manifest *m, json_t *cas, json_t *leaves, json_t *keys)

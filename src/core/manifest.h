@@ -15,7 +15,8 @@
 #include "name.h"
 
 #define PKI_MANIFEST_MAX 1024 * 1024 /* bytes of JSON */
-#define PKI_MANIFEST_ENTRIES_MAX 256 /* per array */
+#define PKI_MANIFEST_ENTRIES_MAX 256 /* CAs, and plain keys */
+#define PKI_MANIFEST_LEAVES_MAX 2000 /* leaves */
 #define PKI_MANIFEST_DEPTH_MAX 8     /* levels of CAs */
 #define PKI_MANIFEST_NAME_MAX 63
 #define PKI_MANIFEST_PATH_MAX 255
