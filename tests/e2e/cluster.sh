@@ -453,9 +453,12 @@ mref "a bad key size for ed25519" 'm["keys"][0].update(key_type="ed25519", key_s
 mref "a bad lifetime (10y)" 'm["leaves"][0]["lifetime"] = "10y"' '10y|lifetime'
 mref "a bad lifetime (0h, CA)" 'm["cas"][0]["lifetime"] = "0h"' '0h|lifetime'
 mref "a bad lifetime (no unit)" 'm["leaves"][1]["lifetime"] = "10"' 'lifetime|10'
-mref "more than 256 leaves" '
+mref "more than 2000 leaves" '
 m["leaves"] = [{"name": "l%d" % i, "ca": "ca", "cert": "l%d.crt" % i, "key": "l%d.key" % i,
-                "subject": "/CN=l%d" % i, "usage": "client"} for i in range(257)]' '256|leaves|too many'
+                "subject": "/CN=l%d" % i, "usage": "client"} for i in range(2001)]' '2000|leaves|too many'
+mref "more than 256 CAs" '
+m["cas"] += [{"name": "c%d" % i, "cert": "c%d.crt" % i, "key": "c%d.key" % i,
+              "subject": "/CN=c%d" % i} for i in range(257)]' '256|cas|too many'
 mref "more than 256 SANs" 'm["leaves"][0]["sans"] = ["dns:h%d.example.com" % i for i in range(257)]' '256|sans|too many'
 # a file in the way of a subfolder: the failure comes while writing, and DIR is left as it was
 BL="$T_TMP/blocked"; mkdir -p "$BL"; echo x >"$BL/etcd"
