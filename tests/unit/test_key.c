@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -142,6 +143,41 @@ static void describe_and_digest(void **state)
     assert_int_equal(EVP_MD_get_type(pki_key_sign_digest(k_p384)), NID_sha384);
     assert_int_equal(EVP_MD_get_type(pki_key_sign_digest(k_p521)), NID_sha512);
     assert_null(pki_key_sign_digest(k_ed));
+}
+
+/* Key lists (k3s's service.key): every block a key, order kept, limits and
+ * truncation refused with nothing returned. */
+static void key_list_reads_all_in_order(void **state)
+{
+    struct pki_buf b = {NULL, 0}, one = {NULL, 0};
+    struct pki_err err = {0, ""};
+    EVP_PKEY *out[4] = {NULL, NULL, NULL, NULL};
+    size_t n = 0, i;
+
+    (void)state;
+    assert_ok(pki_key_to_pem(k_p256, &b, &err), err);
+    assert_ok(pki_key_to_pem(k_ed, &one, &err), err);
+    assert_ok(pki_buf_append(&b, one.data, one.len, &err), err);
+    assert_ok(pki_keys_from_pem(b.data, b.len, out, 4, &n, &err), err);
+    assert_int_equal(n, 2);
+    assert_int_equal(EVP_PKEY_eq(out[0], k_p256), 1);
+    assert_int_equal(EVP_PKEY_eq(out[1], k_ed), 1);
+    for (i = 0; i < n; i++)
+        EVP_PKEY_free(out[i]);
+    /* more than max */
+    assert_int_equal(pki_keys_from_pem(b.data, b.len, out, 1, &n, &err), PKI_ERR_INPUT);
+    assert_int_equal(n, 0);
+    assert_non_null(strstr(err.msg, "more than 1 keys"));
+    /* the second key cut in half */
+    assert_int_equal(pki_keys_from_pem(b.data, b.len - one.len / 2, out, 4, &n, &err),
+                     PKI_ERR_INPUT);
+    assert_int_equal(n, 0);
+    assert_non_null(strstr(err.msg, "truncated"));
+    /* a certificate among the keys */
+    pki_buf_free(&one);
+    assert_int_equal(pki_keys_from_pem((const unsigned char *)"", 0, out, 4, &n, &err),
+                     PKI_ERR_INPUT);
+    pki_buf_free(&b);
 }
 
 static void generated_types(void **state)
@@ -635,6 +671,7 @@ int main(void)
         cmocka_unit_test(from_pem_refuses_unsupported_keys),
         cmocka_unit_test(from_pem_gives_up_after_16_blocks),
         cmocka_unit_test(matches_cert),
+        cmocka_unit_test(key_list_reads_all_in_order),
         cmocka_unit_test(buf_basics),
         cmocka_unit_test(err_helpers),
     };
