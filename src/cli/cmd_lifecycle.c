@@ -71,11 +71,11 @@ int cli_finish_report(int rc, struct pki_err *err, struct cluster_report *r)
     size_t i;
 
     for (i = 0; i < r->n; i++) {
-        if (rc != PKI_OK && !r->lines[i].warning)
+        if (r->lines[i].kind == 2)
             fprintf(stderr, "  - %s\n", r->lines[i].text);
-        else if (r->lines[i].warning)
+        else if (r->lines[i].kind == 1)
             fprintf(stderr, "warning: %s\n", r->lines[i].text);
-        else
+        else if (rc == PKI_OK) /* what was done: nothing, when it failed */
             printf("%s\n", r->lines[i].text);
     }
     cluster_report_free(r);

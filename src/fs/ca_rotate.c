@@ -853,7 +853,8 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
 
         if (key != NULL && f->certs && !pki_key_matches_cert(key, cl_first_cert(f)))
             key = NULL;
-        rc = cl_add_leaf(&w, i, key, &v, o->now, dry_run ? &quiet : r, "re-issued", err);
+        rc = cl_add_leaf(&w, i, key, &v, o->now, dry_run ? &quiet : r, "re-issued", NULL,
+                         err);
         if (rc == PKI_OK && !verify_leaf(&w, i, &w.ws.w[w.ws.n - 1].data, &s, dry_run, force, r))
             broken++;
         fs_txn_step(&w.t, "leaves", i + 1, w.c.m.nleaves);

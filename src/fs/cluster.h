@@ -69,7 +69,7 @@ void cluster_status_free(struct cluster_status *s);
 
 /* What a command did, or (when it refuses) every problem it found. */
 struct cluster_report_line {
-    int warning;
+    int kind; /* 0 what was done, 1 a warning, 2 a problem (the command refuses) */
     char text[PKI_ERR_MSG_MAX];
 };
 

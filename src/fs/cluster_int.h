@@ -137,7 +137,7 @@ struct cl_work {
 #define PROBLEM(w, r, ...)                                      \
     do {                                                        \
         (w)->problems++;                                        \
-        if (cl_report_add((r), 0, __VA_ARGS__) != PKI_OK)       \
+        if (cl_report_add((r), 2, __VA_ARGS__) != PKI_OK)       \
             (w)->problems += 1000;                              \
     } while (0)
 
@@ -167,13 +167,13 @@ PKI_MUST_CHECK int cl_view_current(const struct cluster *c, struct cl_view *v,
 void cl_view_free(struct cl_view *v);
 
 /* Issues leaf i under v (with key, or a new key if key is NULL), adds its
- * files to w->ws and a report line "WHY NAME (FILE) until DATE". */
+ * files to w->ws and a report line "VERB NAME (REASON) until DATE". */
 PKI_MUST_CHECK int cl_add_leaf(struct cl_work *w, size_t i, EVP_PKEY *key, const struct cl_view *v,
-                               time_t now, struct cluster_report *r, const char *why,
-                               struct pki_err *err);
+                               time_t now, struct cluster_report *r, const char *verb,
+                               const char *reason, struct pki_err *err);
 
 /* Report lines. */
-int cl_report_add(struct cluster_report *r, int warning, const char *fmt, ...)
+int cl_report_add(struct cluster_report *r, int kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* SHA-256 of a certificate's DER. */

@@ -17,7 +17,7 @@
 
 #define STATE_MAX (4 * 1024 * 1024)
 
-int cl_report_add(struct cluster_report *r, int warning, const char *fmt, ...)
+int cl_report_add(struct cluster_report *r, int kind, const char *fmt, ...)
 {
     va_list ap;
 
@@ -30,7 +30,7 @@ int cl_report_add(struct cluster_report *r, int warning, const char *fmt, ...)
         r->lines = p;
         r->cap = cap;
     }
-    r->lines[r->n].warning = warning;
+    r->lines[r->n].kind = kind;
     va_start(ap, fmt);
     vsnprintf(r->lines[r->n].text, sizeof(r->lines[r->n].text), fmt, ap);
     va_end(ap);
@@ -354,7 +354,8 @@ X509 *cl_issue_leaf(const struct pki_manifest *m, size_t i, X509 *ca_cert, EVP_P
     p.nhosts = l->nsans;
     p.issuer = ca_cert;
     p.issuer_key = ca_key;
-    cert = cl_issue(&p, name, l->lifetime_is_default, key, err);
+    /* a re-issued leaf ends with its CA at the latest, whatever its lifetime */
+    cert = cl_issue(&p, name, 1, key, err);
     X509_NAME_free(name);
     if (cert == NULL)
         pki_err_prefix(err, "leaf %s", l->name);
@@ -481,7 +482,8 @@ void cl_view_free(struct cl_view *v)
 
 /* Issues leaf i (with key, or a new key if key is NULL) and adds its files. */
 int cl_add_leaf(struct cl_work *w, size_t i, EVP_PKEY *key, const struct cl_view *v, time_t now,
-                    struct cluster_report *r, const char *why, struct pki_err *err)
+                    struct cluster_report *r, const char *verb, const char *reason,
+                    struct pki_err *err)
 {
     const struct pki_manifest_leaf *l = &w->c.m.leaves[i];
     const struct pki_manifest_ca *ca = &w->c.m.cas[l->ca];
@@ -505,8 +507,9 @@ int cl_add_leaf(struct cl_work *w, size_t i, EVP_PKEY *key, const struct cl_view
         rc = cl_writes_add(&w->ws, l->cert, &pem, 0, err);
     if (rc == PKI_OK && pki_cert_validity(cert, &nb, &na, err) == PKI_OK) {
         pki_time_format(na, 0, when, sizeof(when));
-        rc = cl_report_add(r, 0, "%s %s (%s) until %s%s, signed by %s", why, l->name,
-                           l->cert, when, fresh ? ", new key" : "", ca->name);
+        rc = cl_report_add(r, 0, "%s %s%s%s%s until %s%s, signed by %s", verb, l->name,
+                           reason ? " (" : "", reason ? reason : "", reason ? ")" : "", when,
+                           fresh ? ", new key" : "", ca->name);
     }
     pki_buf_free(&pem);
     pki_buf_free(&key_pem);

@@ -94,16 +94,18 @@ static time_t new_leaf_end(const struct cl_work *w, size_t i, time_t now)
     int capped;
     int64_t life = l->lifetime;
 
-    if (l->lifetime_is_default && ca != NULL)
+    if (ca != NULL)
         life = pki_cert_cap_lifetime(ca, now, life, &capped);
     return now + (time_t)life;
 }
 
 /* ---- renew ----------------------------------------------------------------------- */
 
-/* Why leaf i needs renewing, or NULL; problems and warnings go to r. */
+/* Why leaf i needs renewing, or NULL; problems and warnings go to r. *new_key
+ * is set when it must get a new key (its key file is missing, or bad and
+ * --new-key was given). */
 static const char *renew_reason(struct cl_work *w, size_t i, time_t now, int64_t within,
-                                int new_key, struct cluster_report *r)
+                                int new_key, int *fresh, struct cluster_report *r)
 {
     const struct pki_manifest_leaf *l = &w->c.m.leaves[i];
     const struct cl_file *f = &w->c.leaves[i];
@@ -111,18 +113,25 @@ static const char *renew_reason(struct cl_work *w, size_t i, time_t now, int64_t
     time_t nb, na;
     char when[40];
 
-    if (!new_key && f->key == NULL && !f->key_missing) {
+    *fresh = new_key || f->key == NULL;
+    if (f->key == NULL && !f->key_missing) {
+        if (new_key)
+            return "bad key";
         PROBLEM(w, r, "leaf %s: its key %s: %s (use --new-key to replace it)", l->name, l->key,
                 f->key_err);
         return NULL;
     }
     if (cert == NULL)
         return f->cert_missing ? "missing" : "unreadable";
-    if (!new_key && f->key != NULL && !pki_key_matches_cert(f->key, cert)) {
+    if (f->key != NULL && !pki_key_matches_cert(f->key, cert)) {
+        if (new_key)
+            return "bad key";
         PROBLEM(w, r, "leaf %s: %s does not match %s (use --new-key to replace it)", l->name,
                 l->key, l->cert);
         return NULL;
     }
+    if (f->key == NULL)
+        return "key missing";
     if (ca != NULL && !pki_chain_issued_by(cert, ca))
         return "broken chain";
     if (pki_cert_validity(cert, &nb, &na, NULL) != PKI_OK)
@@ -131,10 +140,11 @@ static const char *renew_reason(struct cl_work *w, size_t i, time_t now, int64_t
         return "expired";
     if ((int64_t)(na - now) <= within) {
         if (new_leaf_end(w, i, now) > na)
-            return "due";
-        date(na, when, sizeof(when));
-        cl_report_add(r, 1, "leaf %s expires on %s, with its CA: renewing it would not "
-                            "make it last longer", l->name, when);
+            return "expires within the window";
+        pki_time_format(na, 0, when, sizeof(when));
+        cl_report_add(r, 1, "leaf %s expires on %s, within the window, but renewing it now "
+                      "would not make it last longer (its lifetime is shorter than the window, "
+                      "or its CA ends first)", l->name, when);
         return NULL;
     }
     if (!cl_sans_match(cert, l))
@@ -149,6 +159,7 @@ int cluster_renew(const struct cluster_change_opts *o, int64_t within, int new_k
     struct cl_view v = {NULL, NULL, NULL, NULL};
     const char **why;
     char *checked;
+    int *fresh;
     size_t i, todo = 0, done = 0;
     int rc = cl_work_begin(o, &w, err);
 
@@ -156,13 +167,14 @@ int cluster_renew(const struct cluster_change_opts *o, int64_t within, int new_k
         return rc;
     why = calloc(w.c.m.nleaves + 1, sizeof(*why));
     checked = calloc(w.c.m.ncas + 1, 1);
-    if (why == NULL || checked == NULL || cl_view_current(&w.c, &v, err) != PKI_OK) {
+    fresh = calloc(w.c.m.nleaves + 1, sizeof(*fresh));
+    if (why == NULL || checked == NULL || fresh == NULL || cl_view_current(&w.c, &v, err) != PKI_OK) {
         rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
         goto out;
     }
     warn_cas(&w, o->now, within, r);
     for (i = 0; i < w.c.m.nleaves; i++) {
-        why[i] = renew_reason(&w, i, o->now, within, new_key, r);
+        why[i] = renew_reason(&w, i, o->now, within, new_key, &fresh[i], r);
         if (why[i] == NULL)
             continue;
         todo++;
@@ -173,19 +185,14 @@ int cluster_renew(const struct cluster_change_opts *o, int64_t within, int new_k
         goto out;
     }
     if (todo == 0) {
-        rc = cl_report_add(r, 0, "nothing to renew: %zu leaves valid for more than %lld days",
-                           w.c.m.nleaves, (long long)(within / 86400));
+        rc = cl_report_add(r, 0, "nothing to renew: %zu leaves checked", w.c.m.nleaves);
         goto out;
     }
     for (i = 0; rc == PKI_OK && i < w.c.m.nleaves; i++) {
-        EVP_PKEY *key = new_key ? NULL : w.c.leaves[i].key;
-        char label[48];
-
+        EVP_PKEY *key = fresh[i] ? NULL : w.c.leaves[i].key;
         if (why[i] == NULL)
             continue;
-        snprintf(label, sizeof(label), "renewed (%s)", strcmp(why[i], "due") == 0
-                 ? "expires within the window" : why[i]);
-        rc = cl_add_leaf(&w, i, key, &v, o->now, r, label, err);
+        rc = cl_add_leaf(&w, i, key, &v, o->now, r, "renewed", why[i], err);
         fs_txn_step(&w.t, "leaves", ++done, todo);
     }
     if (rc == PKI_OK)
@@ -193,6 +200,7 @@ int cluster_renew(const struct cluster_change_opts *o, int64_t within, int new_k
 out:
     free(why);
     free(checked);
+    free(fresh);
     cl_view_free(&v);
     cl_work_end(&w);
     return rc;
@@ -246,7 +254,7 @@ int cluster_rotate(const struct cluster_change_opts *o, const char *const *names
     for (i = 0; rc == PKI_OK && i < w.c.m.nleaves; i++) {
         if (!pick[i])
             continue;
-        rc = cl_add_leaf(&w, i, NULL, &v, o->now, r, "rotated", err);
+        rc = cl_add_leaf(&w, i, NULL, &v, o->now, r, "rotated", NULL, err);
         fs_txn_step(&w.t, "leaves", ++done, todo);
     }
     if (rc == PKI_OK)
@@ -373,7 +381,7 @@ int cluster_recover(const struct cluster_change_opts *o, const struct cluster_cu
     for (i = 0; rc == PKI_OK && i < w.c.m.nleaves; i++) {
         const struct cl_file *f = &w.c.leaves[i];
 
-        rc = cl_add_leaf(&w, i, f->key, &nv, o->now, r, "re-issued", err);
+        rc = cl_add_leaf(&w, i, f->key, &nv, o->now, r, "re-issued", NULL, err);
         fs_txn_step(&w.t, "leaves", ++done, w.c.m.nleaves);
     }
     if (rc == PKI_OK)
