@@ -296,7 +296,8 @@ static int bundle_pem(const struct cluster *c, const struct staged *s, struct pk
 
             if (c->m.cas[i].parent >= 0 || f == NULL)
                 continue;
-            for (k = 0; rc == PKI_OK && k < sk_X509_num(f); k++) {
+            /* new roots first (the first certificate of each new file), then the rest */
+            for (k = 0; rc == PKI_OK && k < (pass == 0 ? 1 : sk_X509_num(f)); k++) {
                 X509 *x = sk_X509_value(f, k);
 
                 if (pki_chain_is_root(x) && !pki_certs_contain(all, x))
@@ -935,6 +936,12 @@ static int prunable(struct cl_work *w, size_t i, X509 *x, time_t now, struct clu
         anchor = sk_X509_new_null();
         if (rest && anchor && sk_X509_push(anchor, x) > 0) {
             X509 *leaf = sk_X509_shift(rest);
+
+            /* signed by x, not merely reaching it through the cross-signature */
+            if (w->c.state.cross[i] != NULL)
+                for (int c = sk_X509_num(rest) - 1; c >= 0; c--)
+                    if (X509_cmp(sk_X509_value(rest, c), w->c.state.cross[i]) == 0)
+                        (void)sk_X509_delete(rest, c);
 
             ok = pki_chain_verify_with(leaf, rest, anchor, NULL) == PKI_OK;
         }
