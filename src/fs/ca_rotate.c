@@ -1050,7 +1050,7 @@ int ca_prune(const struct cluster_change_opts *o, struct cluster_report *r, stru
         rc = b ? without(b, gone, &pem, err, &changed) : (err ? err->code : PKI_ERR_INPUT);
         if (rc == PKI_OK) {
             sha256_hex(pem.data, pem.len, hex);
-            cl_report_add(r, 0, "token: pkictl1:sha256:%s (of %s)", hex, CLUSTER_TRUST_BUNDLE);
+            cl_report_add(r, 0, "token: pkictl1:sha256:%s", hex);
             rc = cl_writes_add(&w.ws, CLUSTER_TRUST_BUNDLE, &pem, 0, err);
         }
         pki_certs_free(b);
