@@ -7,7 +7,7 @@ pkgs=(
   gcc meson ninja-build pkg-config       # build
   libssl-dev libjansson-dev              # OpenSSL 3, JSON output
   libcmocka-dev                          # unit tests
-  openssl gnutls-bin postgresql python3  # interop and e2e peers
+  openssl gnutls-bin postgresql python3 etcd-server etcd-client  # interop and e2e peers
   nginx-light curl                       # interop: TLS server and client
   clang libclang-rt-14-dev               # libFuzzer targets
   procps iproute2                        # process and port helpers in tests

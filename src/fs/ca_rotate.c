@@ -696,28 +696,61 @@ static void check_staged_keys(struct cl_work *w, const char *staging, int skip_m
     }
 }
 
+/* The trust anchors of a top CA before and after the switch: the roots of
+ * its current file (old), its new root alone (new), the roots of its new
+ * file (all_new). Built once per CA: telling a root costs a signature check. */
+struct anchors {
+    STACK_OF(X509) *old_a, *new_a, *all_new;
+};
+
+static void anchors_free(struct anchors *an, size_t n)
+{
+    size_t i;
+
+    for (i = 0; an != NULL && i < n; i++) {
+        sk_X509_free(an[i].old_a);
+        sk_X509_free(an[i].new_a);
+        sk_X509_free(an[i].all_new);
+    }
+    free(an);
+}
+
+static int anchors_build(const struct cl_work *w, const struct staged *s, size_t top,
+                         struct anchors *a)
+{
+    STACK_OF(X509) *cur = w->c.cas[top].certs;
+    int k;
+
+    a->old_a = sk_X509_new_null();
+    a->new_a = sk_X509_new_null();
+    a->all_new = sk_X509_new_null();
+    if (!a->old_a || !a->new_a || !a->all_new)
+        return PKI_ERR_INTERNAL;
+    for (k = 0; cur && k < sk_X509_num(cur); k++)
+        if (pki_chain_is_root(sk_X509_value(cur, k)))
+            (void)sk_X509_push(a->old_a, sk_X509_value(cur, k));
+    for (k = 0; s->file[top] && k < sk_X509_num(s->file[top]); k++)
+        if (pki_chain_is_root(sk_X509_value(s->file[top], k)))
+            (void)sk_X509_push(a->all_new, sk_X509_value(s->file[top], k));
+    if (s->cert[top] && sk_X509_num(a->all_new) > 0)
+        (void)sk_X509_push(a->new_a, pki_chain_is_root(s->cert[top]) ? s->cert[top]
+                                     : sk_X509_value(a->all_new, 0));
+    return PKI_OK;
+}
+
 /* What peers would make of leaf i's new certificate (pem) and its current one. */
 static int verify_leaf(struct cl_work *w, size_t i, const struct pki_buf *pem,
-                       const struct staged *s, int dry_run, int force, struct cluster_report *r)
+                       const struct anchors *an, int dry_run, int force, struct cluster_report *r)
 {
     const struct pki_manifest_leaf *l = &w->c.m.leaves[i];
-    int top = top_of(&w->c.m, l->ca), k, res[3] = {1, 1, 1};
+    int top = top_of(&w->c.m, l->ca), res[3] = {1, 1, 1};
     STACK_OF(X509) *chain = pki_pem_read_certs(pem->data, pem->len, NULL);
-    STACK_OF(X509) *old_a = sk_X509_new_null(), *new_a = sk_X509_new_null();
-    STACK_OF(X509) *all_new = sk_X509_new_null(), *cur = w->c.leaves[i].certs, *rest = NULL;
+    STACK_OF(X509) *old_a = an[top].old_a, *new_a = an[top].new_a;
+    STACK_OF(X509) *all_new = an[top].all_new, *cur = w->c.leaves[i].certs, *rest = NULL;
     STACK_OF(X509) *cur_rest = NULL;
 
-    if (!chain || !old_a || !new_a || !all_new)
+    if (!chain)
         res[0] = 0;
-    for (k = 0; old_a && w->c.cas[top].certs && k < sk_X509_num(w->c.cas[top].certs); k++)
-        if (pki_chain_is_root(sk_X509_value(w->c.cas[top].certs, k)))
-            (void)sk_X509_push(old_a, sk_X509_value(w->c.cas[top].certs, k));
-    for (k = 0; all_new && s->file[top] && k < sk_X509_num(s->file[top]); k++)
-        if (pki_chain_is_root(sk_X509_value(s->file[top], k)))
-            (void)sk_X509_push(all_new, sk_X509_value(s->file[top], k));
-    if (new_a && s->cert[top])
-        (void)sk_X509_push(new_a, pki_chain_is_root(s->cert[top]) ? s->cert[top]
-                                  : sk_X509_value(all_new, 0));
     if (res[0] && (rest = sk_X509_dup(chain)) != NULL) {
         X509 *leaf = sk_X509_shift(rest);
 
@@ -731,9 +764,6 @@ static int verify_leaf(struct cl_work *w, size_t i, const struct pki_buf *pem,
     }
     sk_X509_free(rest);
     sk_X509_free(cur_rest);
-    sk_X509_free(old_a);
-    sk_X509_free(new_a);
-    sk_X509_free(all_new);
     pki_certs_free(chain);
     if (dry_run)
         cl_report_add(r, 0, "leaf %s: new certificate verifies with the old CAs: %s, with the "
@@ -807,6 +837,7 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
     struct cl_view v = {NULL, NULL, NULL, NULL};
     struct pki_buf pem = {NULL, 0}, bundle = {NULL, 0};
     struct cluster_report quiet = {NULL, 0, 0, 0};
+    struct anchors *an = NULL;
     char (*cross)[PATH_MAX] = NULL, path[PATH_MAX];
     size_t i, broken = 0;
     int depth, rc;
@@ -841,6 +872,11 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
             cl_report_add(r, 1, "--force: CA %s has no cross-signature: peers that trust only "
                           "its old certificate will reject every leaf under it until they get "
                           "the new bundle", w.c.m.cas[i].name);
+    if (rc == PKI_OK && (an = calloc(w.c.m.ncas + 1, sizeof(*an))) == NULL)
+        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++)
+        if (w.c.m.cas[i].parent < 0 && anchors_build(&w, &s, i, &an[i]) != PKI_OK)
+            rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
     if (rc == PKI_OK && (rc = cl_view_alloc(&v, w.c.m.ncas, err)) == PKI_OK)
         for (i = 0; i < w.c.m.ncas; i++) {
             v.cert[i] = s.cert[i];
@@ -856,7 +892,7 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
             key = NULL;
         rc = cl_add_leaf(&w, i, key, &v, o->now, dry_run ? &quiet : r, "re-issued", NULL,
                          err);
-        if (rc == PKI_OK && !verify_leaf(&w, i, &w.ws.w[w.ws.n - 1].data, &s, dry_run, force, r))
+        if (rc == PKI_OK && !verify_leaf(&w, i, &w.ws.w[w.ws.n - 1].data, an, dry_run, force, r))
             broken++;
         fs_txn_step(&w.t, "leaves", i + 1, w.c.m.nleaves);
     }
@@ -887,6 +923,7 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
                       w.c.m.ncas, w.c.m.ncas == 1 ? "" : "s", w.c.m.nleaves);
     }
     cluster_report_free(&quiet);
+    anchors_free(an, w.c.m.ncas);
     pki_buf_free(&pem);
     pki_buf_free(&bundle);
     cl_view_free(&v);

@@ -171,11 +171,11 @@ wait_ready() {
 
 # skip_logs: the next log check starts here
 skip_logs() { local i; for i in 1 2 3; do LOGOFF[$i]=$(stat -c %s "$T_TMP/logs/member$i.log" 2>/dev/null || echo 0); done; }
-# A "rejected connection" whose error is only EOF, a reset or a broken pipe is a client that went
-# away mid-handshake (etcdctl with several endpoints dials all of them and closes the ones it
-# did not need; a member stopping): no certificate was judged. A peer that refuses a certificate
+# A "rejected connection" whose error is only EOF, a reset, a broken pipe or a closed listener is
+# a handshake cut short (etcdctl with several endpoints dials all of them and closes the ones it
+# did not need; a member stopping closes its listeners): no certificate was judged. A peer that refuses a certificate
 # sends an alert ("remote error: tls: bad certificate") and the refusing side logs the x509 error.
-ABORT_RE='"msg":"rejected connection".*"error":"(EOF|[^"]*(connection reset by peer|broken pipe))"'
+ABORT_RE='"msg":"rejected connection".*"error":"(EOF|[^"]*(connection reset by peer|broken pipe|use of closed network connection))"'
 # log_failures I: TLS handshake failures in member I's log since the last check
 log_failures() {
     tail -c +"$((${LOGOFF[$1]:-0} + 1))" "$T_TMP/logs/member$1.log" 2>/dev/null |
@@ -365,15 +365,17 @@ skip_logs
 etcd_start 3
 if wait_listen "${CPORT[3]}" "${EPID[3]}" && wait_ready 3; then ok "member3 restarted with its own files after the negative control"
 else not_ok "member3 restarted with its own files after the negative control" "$(tail -n 5 "$T_TMP/logs/member3.log" | cut -c 1-300)"; fi
+# etcd's peer prober (every 4 s) keeps the rogue's x509 error as its status until its next probe
+# succeeds, and reports an unhealthy status every 30 s: let it probe the restored member3 before
+# the next log check starts.
+sleep 5
+skip_logs
 step_check "member3 restored" 3 1 old
 
 # === ca stage ==========================================================================
-if ! "$PKICTL" ca rotate --help >/dev/null 2>&1; then
-    not_ok "pkictl has the ca stage/rotate/prune commands" "$("$PKICTL" ca rotate --help 2>&1 | head -c 300)"
-    finish; exit 1
-fi
 snap0=$(snapshot "$P")
 pk_ok "ca stage --dir=pki --out=staging" ca stage --dir="$P" --out="$S"
+[ -s "$S/cross/ca.crt" ] || { not_ok "ca stage wrote staging/cross/ca.crt" "cannot go on"; finish; exit 1; }
 cp "$T_TMP/.out" "$T_TMP/x/stage.out"
 same "ca stage changes nothing in the cluster folder (names, modes, checksums)" "$snap0" "$(snapshot "$P")"
 token=$(sed -n 's/^token: \(pkictl1:sha256:[0-9a-f]\{64\}\)$/\1/p' "$T_TMP/x/stage.out")
@@ -384,7 +386,8 @@ check "the staged cross-signed certificate verifies under the old CA" \
 step_check "after stage" 2 3 old
 
 # === ca rotate =========================================================================
-pk_ok "ca rotate --dir=pki --path=staging" ca rotate --dir="$P" --path="$S"
+pk_ok "ca rotate --dir=pki --path=staging" ca rotate --dir="$P" --path="$S" || true
+if [ "$(ncerts "$P/ca.crt")" -lt 2 ]; then not_ok "ca rotate put a new CA in ca.crt" "cannot go on"; finish; exit 1; fi
 is_eq "after rotate ca.crt holds 2 certificates (new CA, then old)" "$(ncerts "$P/ca.crt")" 2
 nth "$P/ca.crt" 1 >"$TR/new.pem"
 same "after rotate ca.crt's second certificate is the old CA" "$OLD_CA_FPR" "$(nth "$P/ca.crt" 2 | fpr)"
