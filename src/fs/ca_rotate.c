@@ -18,7 +18,6 @@
 #define STAGE_FILE "pkictl-stage.json"
 #define STAGE_BUNDLE "trust-bundle.pem"
 #define STAGE_MAX (1024 * 1024)
-#define KEYS_FILE_MAX (256 * 1024)
 #define CN_MAX 64
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -83,28 +82,6 @@ static int cert_hex(X509 *x, char out[65])
         return PKI_ERR_CRYPTO;
     cl_hex(md, 32, out);
     return PKI_OK;
-}
-
-/* Reads every key of a key list file; a missing file is no keys. */
-static int read_keys(const char *path, int skip_mode, EVP_PKEY **keys, size_t *n,
-                     struct pki_err *err)
-{
-    struct pki_buf text = {NULL, 0};
-    mode_t mode = 0;
-    int rc;
-
-    *n = 0;
-    if (!fs_exists(path))
-        return PKI_ERR_NOTFOUND;
-    rc = fs_read_file(path, KEYS_FILE_MAX, &text, &mode, err);
-    if (rc == PKI_OK && !skip_mode)
-        rc = fs_check_key_mode(path, mode, err);
-    if (rc == PKI_OK)
-        rc = pki_keys_from_pem(text.data, text.len, keys, CLUSTER_KEYS_PER_FILE_MAX, n, err);
-    if (rc != PKI_OK)
-        pki_err_prefix(err, "%s", path);
-    pki_buf_free(&text);
-    return rc;
 }
 
 static void free_keys(EVP_PKEY **keys, size_t n)
@@ -368,7 +345,7 @@ static int stage_key(struct cl_work *w, size_t i, int skip_mode, struct cl_write
 
     memset(keys, 0, sizeof(keys));
     if (rc == PKI_OK) {
-        rc = read_keys(path, skip_mode, keys + 1, &n, err);
+        rc = cl_read_keys(path, skip_mode, keys + 1, &n, err);
         if (rc == PKI_ERR_NOTFOUND)
             rc = PKI_OK;
     }
@@ -666,7 +643,7 @@ static void check_staged_keys(struct cl_work *w, const char *staging, int skip_m
         if (fs_join(staging, k->key, path, sizeof(path), &e) != PKI_OK ||
             fs_join(w->c.dir, k->key, cur_path, sizeof(cur_path), &e) != PKI_OK)
             continue;
-        rc = read_keys(path, 0, keys, &n, &e);
+        rc = cl_read_keys(path, 0, keys, &n, &e);
         if (rc == PKI_ERR_NOTFOUND) {
             PROBLEM(w, r, "key %s: missing file %s", k->name, path);
             continue;
@@ -675,7 +652,7 @@ static void check_staged_keys(struct cl_work *w, const char *staging, int skip_m
             PROBLEM(w, r, "key %s: %s", k->name, e.msg);
             continue;
         }
-        rc = read_keys(cur_path, skip_mode, cur, &ncur, &e);
+        rc = cl_read_keys(cur_path, skip_mode, cur, &ncur, &e);
         found = rc != PKI_OK; /* no current key: nothing to keep */
         for (j = 0; !found && j < n; j++)
             found = EVP_PKEY_eq(keys[j], cur[0]) == 1;

@@ -20,6 +20,7 @@
 #define CLUSTER_STATE_FILE "pkictl-state.json"
 #define CLUSTER_TRUST_BUNDLE "pkictl-trust-bundle.pem"
 #define CLUSTER_KEYS_PER_FILE_MAX 64
+#define CLUSTER_KEYS_FILE_MAX (256 * 1024) /* bytes of a key list */
 
 struct custom_issuer {
     STACK_OF(X509) *root_certs, *inter_certs;
@@ -171,6 +172,12 @@ void cl_view_free(struct cl_view *v);
 PKI_MUST_CHECK int cl_add_leaf(struct cl_work *w, size_t i, EVP_PKEY *key, const struct cl_view *v,
                                time_t now, struct cluster_report *r, const char *verb,
                                const char *reason, struct pki_err *err);
+
+/* Reads every key of a key list file (k3s's service.key) into keys (at most
+ * CLUSTER_KEYS_PER_FILE_MAX), checking its mode unless skip_mode. A missing
+ * file is PKI_ERR_NOTFOUND (no message); errors name the file. */
+PKI_MUST_CHECK int cl_read_keys(const char *path, int skip_mode, EVP_PKEY **keys, size_t *n,
+                                struct pki_err *err);
 
 /* Report lines. */
 int cl_report_add(struct cluster_report *r, int kind, const char *fmt, ...)

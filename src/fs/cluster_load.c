@@ -234,6 +234,28 @@ int cl_state_encode(const struct cl_state *s, const struct pki_manifest *m, stru
     return rc;
 }
 
+/* Reads every key of a key list file; a missing file is no keys. */
+int cl_read_keys(const char *path, int skip_mode, EVP_PKEY **keys, size_t *n,
+                     struct pki_err *err)
+{
+    struct pki_buf text = {NULL, 0};
+    mode_t mode = 0;
+    int rc;
+
+    *n = 0;
+    if (!fs_exists(path))
+        return PKI_ERR_NOTFOUND;
+    rc = fs_read_file(path, CLUSTER_KEYS_FILE_MAX, &text, &mode, err);
+    if (rc == PKI_OK && !skip_mode)
+        rc = fs_check_key_mode(path, mode, err);
+    if (rc == PKI_OK)
+        rc = pki_keys_from_pem(text.data, text.len, keys, CLUSTER_KEYS_PER_FILE_MAX, n, err);
+    if (rc != PKI_OK)
+        pki_err_prefix(err, "%s", path);
+    pki_buf_free(&text);
+    return rc;
+}
+
 /* ---- loading the folder --------------------------------------------------------- */
 
 static void load_file(const char *dir, const char *cert_rel, const char *key_rel, int skip_mode,

@@ -12,7 +12,6 @@
 #include "pem.h"
 #include "subject.h"
 
-#define KEYS_FILE_MAX (256 * 1024)
 
 static void date(time_t t, char *buf, size_t len)
 {
@@ -401,7 +400,7 @@ int cluster_rotate_key(const struct cluster_change_opts *o, const char *name, in
                        struct cluster_report *r, struct pki_err *err)
 {
     EVP_PKEY *keys[CLUSTER_KEYS_PER_FILE_MAX + 1];
-    struct pki_buf text = {NULL, 0}, out = {NULL, 0}, one = {NULL, 0};
+    struct pki_buf out = {NULL, 0}, one = {NULL, 0};
     char path[PATH_MAX];
     const struct pki_manifest_key *k = NULL;
     size_t i, n = 0, kept;
@@ -420,18 +419,9 @@ int cluster_rotate_key(const struct cluster_change_opts *o, const char *name, in
         goto out;
     }
     rc = fs_join(w.t.dir, k->key, path, sizeof(path), err);
-    if (rc == PKI_OK && fs_exists(path)) {
-        mode_t mode = 0;
-
-        rc = fs_read_file(path, KEYS_FILE_MAX, &text, &mode, err);
-        if (rc == PKI_OK && !o->skip_key_mode_check)
-            rc = fs_check_key_mode(path, mode, err);
-        if (rc == PKI_OK)
-            rc = pki_keys_from_pem(text.data, text.len, keys + 1, CLUSTER_KEYS_PER_FILE_MAX, &n,
-                                   err);
-        if (rc != PKI_OK)
-            pki_err_prefix(err, "%s", path);
-    }
+    if (rc == PKI_OK && (rc = cl_read_keys(path, o->skip_key_mode_check, keys + 1, &n, err)) ==
+                            PKI_ERR_NOTFOUND)
+        rc = PKI_OK; /* no file yet: the new key is the first */
     kept = keep < 0 || (size_t)keep > n ? n : (size_t)keep;
     if (rc == PKI_OK && kept + 1 > CLUSTER_KEYS_PER_FILE_MAX)
         rc = pki_err_set(err, PKI_ERR_POLICY, "%s would hold %zu keys (at most %d): pass "
@@ -455,7 +445,6 @@ int cluster_rotate_key(const struct cluster_change_opts *o, const char *name, in
 out:
     for (i = 0; i <= n; i++)
         EVP_PKEY_free(keys[i]);
-    pki_buf_free(&text);
     pki_buf_free(&out);
     cl_work_end(&w);
     return rc;
