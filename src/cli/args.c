@@ -54,6 +54,15 @@ static const struct option long_options[] = {
     {"path", required_argument, NULL, FI_PATH},
     {"dry-run", no_argument, NULL, FI_DRY_RUN},
     {"force", no_argument, NULL, FI_FORCE},
+    {"addr", required_argument, NULL, FI_ADDR},
+    {"ca-file", required_argument, NULL, FI_CA_FILE},
+    {"token", required_argument, NULL, FI_TOKEN},
+    {"token-file", required_argument, NULL, FI_TOKEN_FILE},
+    {"timeout", required_argument, NULL, FI_TIMEOUT},
+    {"pem", no_argument, NULL, FI_PEM},
+    {"policy", required_argument, NULL, FI_POLICY},
+    {"description", required_argument, NULL, FI_DESCRIPTION},
+    {"data-dir", required_argument, NULL, FI_DATA_DIR},
     {NULL, 0, NULL, 0},
 };
 
@@ -203,6 +212,15 @@ static int store_flag(const char *family, const struct subcommand *sc, int id, s
     case FI_PATH: a->path = optarg; break;
     case FI_DRY_RUN: a->dry_run = 1; break;
     case FI_FORCE: a->force = 1; break;
+    case FI_ADDR: a->addr = optarg; break;
+    case FI_CA_FILE: a->ca_file = optarg; break;
+    case FI_TOKEN: a->token = optarg; break;
+    case FI_TOKEN_FILE: a->token_file = optarg; break;
+    case FI_TIMEOUT: a->timeout = optarg; break;
+    case FI_PEM: a->pem = 1; break;
+    case FI_POLICY: a->policy = optarg; break;
+    case FI_DESCRIPTION: a->description = optarg; break;
+    case FI_DATA_DIR: a->data_dir = optarg; break;
     default: break;
     }
     return EXIT_OK;

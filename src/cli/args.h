@@ -57,8 +57,18 @@ enum flag_id {
     FI_PATH,
     FI_DRY_RUN,
     FI_FORCE,
+    FI_ADDR,
+    FI_CA_FILE,
+    FI_TOKEN,
+    FI_TOKEN_FILE,
+    FI_TIMEOUT,
+    FI_PEM,
+    FI_POLICY,
+    FI_DESCRIPTION,
+    FI_DATA_DIR,
     FI_COUNT,
 };
+_Static_assert(FI_COUNT <= 64, "a subcommand's flags are a 64-bit mask");
 
 #define FLAG(i) (UINT64_C(1) << (i))
 #define F_CERTS_DIR FLAG(FI_CERTS_DIR)
@@ -104,6 +114,15 @@ enum flag_id {
 #define F_PATH FLAG(FI_PATH)
 #define F_DRY_RUN FLAG(FI_DRY_RUN)
 #define F_FORCE FLAG(FI_FORCE)
+#define F_ADDR FLAG(FI_ADDR)
+#define F_CA_FILE FLAG(FI_CA_FILE)
+#define F_TOKEN FLAG(FI_TOKEN)
+#define F_TOKEN_FILE FLAG(FI_TOKEN_FILE)
+#define F_TIMEOUT FLAG(FI_TIMEOUT)
+#define F_PEM FLAG(FI_PEM)
+#define F_POLICY FLAG(FI_POLICY)
+#define F_DESCRIPTION FLAG(FI_DESCRIPTION)
+#define F_DATA_DIR FLAG(FI_DATA_DIR)
 
 
 #define ARGS_LIST_MAX 64 /* values of a repeatable flag */
@@ -115,9 +134,10 @@ struct args {
     const char *domains, *days, *type, *out_dir, *ca, *min_validity, *path_len;
     const char *manifest, *dir, *root_ca, *intermediate_ca, *within;
     const char *service, *name, *keep, *path;
+    const char *addr, *ca_file, *token, *token_file, *timeout, *policy, *description, *data_dir;
     const char *chain_from[ARGS_LIST_MAX], *san[ARGS_LIST_MAX];
     int nchain_from, nsan;
-    int overwrite, pkcs8, reuse, help, new_key, rollback, dry_run, force;
+    int overwrite, pkcs8, reuse, help, new_key, rollback, dry_run, force, pem;
     char **pos; /* positional arguments */
     int npos;
 };

@@ -26,6 +26,15 @@ int cli_cert_main(int argc, char **argv);
 int cli_csr_main(int argc, char **argv);
 int cli_cluster_main(int argc, char **argv);
 int cli_ca_main(int argc, char **argv);
+int cli_token_main(int argc, char **argv);
+int cli_audit_main(int argc, char **argv);
+
+/* ca roots, get-config, set-config, sign, leaf: a running server (cmd_client.c). */
+int cli_run_ca_roots(const struct subcommand *sc, struct args *a);
+int cli_run_ca_get_config(const struct subcommand *sc, struct args *a);
+int cli_run_ca_set_config(const struct subcommand *sc, struct args *a);
+int cli_run_ca_sign(const struct subcommand *sc, struct args *a);
+int cli_run_ca_leaf(const struct subcommand *sc, struct args *a);
 
 /* cluster renew, recover, rotate, rotate-key (cmd_lifecycle.c). */
 int cli_run_renew(const struct subcommand *sc, struct args *a);

@@ -1,10 +1,12 @@
 /* cmd_ca.c - `pkictl ca stage|rotate|prune`: zero-downtime CA rotation
- * (docs/rotation.md). */
+ * (docs/rotation.md); `ca roots|get-config|set-config|sign|leaf` talk to a
+ * running `pkictl server` (cmd_client.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "args.h"
 #include "cli.h"
+#include "client.h"
 #include "cluster.h"
 #include "lifecycle.h"
 
@@ -100,6 +102,72 @@ static const struct subcommand subcommands[] = {
      "Flags:\n"
      "  --dir=DIR             the cluster folder\n"
      "  -h, --help            show this help\n"},
+    {"roots", F_CLIENT | F_PEM, cli_run_ca_roots,
+     "Usage: pkictl ca roots [--pem] [CONNECTION FLAGS] [--format=text|json]\n"
+     "\n"
+     "Shows the server's root certificates (GET /v1/connect/ca/roots; no token needed):\n"
+     "the trust domain, then each root with its ID, name, state (active or rotated out\n"
+     "at), validity, key, number of intermediates and signing key ID.\n"
+     "\n"
+     "Flags:\n"
+     "  --pem                     print every root as PEM (active first), for trust stores\n"
+     CLI_CONNECTION_FLAGS
+     "  --format=FORMAT           text (default) or json (the server's answer)\n"
+     "  -h, --help                show this help\n"},
+    {"get-config", F_CLIENT, cli_run_ca_get_config,
+     "Usage: pkictl ca get-config [CONNECTION FLAGS]\n"
+     "\n"
+     "Prints the server's CA configuration as JSON (GET /v1/connect/ca/configuration):\n"
+     "Provider, Config (LeafCertTTL, IntermediateCertTTL, RootCertTTL, PrivateKeyType,\n"
+     "PrivateKeyBits, CSRMaxPerSecond, ...), ForceWithoutCrossSigning. Needs an operator\n"
+     "token. The output is a valid input for 'pkictl ca set-config'.\n"
+     "\n"
+     "Flags:\n"
+     CLI_CONNECTION_FLAGS
+     "  --format=FORMAT           text or json: both print the JSON\n"
+     "  -h, --help                show this help\n"},
+    {"set-config", F_CLIENT, cli_run_ca_set_config,
+     "Usage: pkictl ca set-config FILE [CONNECTION FLAGS] [--format=text|json]\n"
+     "\n"
+     "Replaces the server's CA configuration with the JSON object in FILE ('-' reads\n"
+     "standard input; at most 64 KiB) (PUT /v1/connect/ca/configuration). Fields left out\n"
+     "take their defaults. A new key type or size, or a supplied RootCert and PrivateKey,\n"
+     "rotate the root (cross-signed by the old one unless ForceWithoutCrossSigning).\n"
+     "A warning from the server is printed on standard error. Needs an operator token.\n"
+     "\n"
+     "Flags:\n"
+     CLI_CONNECTION_FLAGS
+     "  --format=FORMAT           text (default) or json (the server's answer)\n"
+     "  -h, --help                show this help\n"},
+    {"sign", F_CLIENT | F_OUT | F_OVERWRITE, cli_run_ca_sign,
+     "Usage: pkictl ca sign CSR [--out=FILE [--overwrite]] [CONNECTION FLAGS] [--format=text|json]\n"
+     "\n"
+     "Has the server sign the request in CSR (PEM or DER; POST /v1/connect/ca/sign). The\n"
+     "request must carry one URI SAN, spiffe://TRUST-DOMAIN/ns/default/dc/DC/svc/SERVICE,\n"
+     "and the token must allow SERVICE. Prints the certificate and its chain (PEM) on\n"
+     "standard output and a summary on standard error, or with --out writes them to FILE.\n"
+     "\n"
+     "Flags:\n"
+     "  --out=FILE                write the certificate and chain to FILE (mode 0644)\n"
+     "  --overwrite               replace FILE if it exists\n"
+     CLI_CONNECTION_FLAGS
+     "  --format=FORMAT           text (default) or json (the server's answer on stdout)\n"
+     "  -h, --help                show this help\n"},
+    {"leaf", F_CLIENT | F_OUT_DIR | F_OVERWRITE, cli_run_ca_leaf,
+     "Usage: pkictl ca leaf SERVICE [--out-dir=DIR [--overwrite]] [CONNECTION FLAGS] [--format=text|json]\n"
+     "\n"
+     "Gets a new key and leaf certificate for SERVICE from the server\n"
+     "(GET /v1/agent/connect/ca/leaf/SERVICE). With --out-dir writes DIR/SERVICE.crt\n"
+     "(certificate and chain, 0644) and DIR/SERVICE.key (0600), both or neither, after\n"
+     "checking that the key matches the certificate. Without it prints a summary (text)\n"
+     "or the server's answer, key included (json). Needs a token allowed SERVICE.\n"
+     "\n"
+     "Flags:\n"
+     "  --out-dir=DIR             write SERVICE.crt and SERVICE.key into DIR (it must exist)\n"
+     "  --overwrite               replace them if they exist\n"
+     CLI_CONNECTION_FLAGS
+     "  --format=FORMAT           text (default) or json\n"
+     "  -h, --help                show this help\n"},
 };
 
 static const char ca_usage[] =
@@ -110,7 +178,14 @@ static const char ca_usage[] =
     "  rotate    check the staged CAs and switch the cluster to them atomically\n"
     "  prune     drop old CAs from the trust bundles once nothing needs them\n"
     "\n"
-    "Run 'pkictl ca SUBCOMMAND --help' for its flags. See docs/rotation.md.\n";
+    "The CA of a running 'pkictl server' (docs/server.md):\n"
+    "  roots       show the server's root certificates (or print them as PEM)\n"
+    "  get-config  print the CA configuration\n"
+    "  set-config  replace the CA configuration (may rotate the root)\n"
+    "  sign        have the server sign a certificate request\n"
+    "  leaf        get a new key and leaf certificate for a service\n"
+    "\n"
+    "Run 'pkictl ca SUBCOMMAND --help' for its flags. See docs/rotation.md and docs/server.md.\n";
 
 int cli_ca_main(int argc, char **argv)
 {

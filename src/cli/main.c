@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
 #include <openssl/crypto.h>
 
 #include "cli.h"
+#include "cmd_server.h"
 #include "pkictl_config.h"
 
 static const char usage_text[] =
@@ -32,6 +34,16 @@ static const char usage_text[] =
     "  ca stage            stage new CAs, cross-signed by the current ones\n"
     "  ca rotate           check the staged CAs and switch to them atomically\n"
     "  ca prune            drop old CAs from trust bundles once nothing needs them\n"
+    "  ca roots            show a running server's root certificates\n"
+    "  ca get-config       print a running server's CA configuration\n"
+    "  ca set-config       replace the CA configuration (may rotate the root)\n"
+    "  ca sign             have the server sign a certificate request\n"
+    "  ca leaf             get a new key and leaf certificate for a service\n"
+    "  token create        create an API token (operator or services)\n"
+    "  token list          list the server's API tokens\n"
+    "  token delete        delete an API token\n"
+    "  audit verify        check the hash chain of a server's audit log\n"
+    "  server              run the online CA (HTTP API, Consul Connect's shapes)\n"
     "\n"
     "Options:\n"
     "  -h, --help     show this help (also: pkictl cert COMMAND --help)\n"
@@ -76,6 +88,36 @@ int cli_usage_error(const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+/* 1 for the commands that talk HTTP to a server (cmd_client.c, cmd_token.c). */
+static int uses_http(int argc, char **argv)
+{
+    static const char *const ca_client[] = {"roots", "get-config", "set-config", "sign", "leaf"};
+    size_t i;
+
+    if (strcmp(argv[1], "token") == 0)
+        return 1;
+    for (i = 0; strcmp(argv[1], "ca") == 0 && argc > 2 && i < 5; i++)
+        if (strcmp(argv[2], ca_client[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* curl_global_init is not thread-safe before 7.84 and must run once, before
+ * any other curl call: here, before the command. */
+static int run_http_command(int argc, char **argv)
+{
+    int rc;
+
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        print_error_line("cannot initialise libcurl");
+        return EXIT_FAILED;
+    }
+    rc = strcmp(argv[1], "token") == 0 ? cli_token_main(argc - 1, argv + 1)
+                                        : cli_ca_main(argc - 1, argv + 1);
+    curl_global_cleanup();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     /* pkictl needs no openssl.cnf: skipping it saves start-up time and keeps
@@ -92,6 +134,8 @@ int main(int argc, char **argv)
         printf("pkictl %s (%s)\n", PKICTL_VERSION, OpenSSL_version(OPENSSL_VERSION));
         return EXIT_OK;
     }
+    if (uses_http(argc, argv))
+        return run_http_command(argc, argv);
     if (strcmp(argv[1], "cert") == 0)
         return cli_cert_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "csr") == 0)
@@ -100,5 +144,9 @@ int main(int argc, char **argv)
         return cli_cluster_main(argc - 1, argv + 1);
     if (strcmp(argv[1], "ca") == 0)
         return cli_ca_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "audit") == 0)
+        return cli_audit_main(argc - 1, argv + 1);
+    if (strcmp(argv[1], "server") == 0)
+        return cli_server_main(argc - 1, argv + 1);
     return cli_usage_error("unknown command \"%s\" (see pkictl --help)", argv[1]);
 }

@@ -2,7 +2,10 @@
 #include "pem.h"
 
 #include <openssl/pem.h>
+#include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 static size_t count_begin_lines(const unsigned char *pem, size_t len)
 {
@@ -115,6 +118,30 @@ int pki_pem_append_cert(X509 *cert, struct pki_buf *out, struct pki_err *err)
         rc = pki_buf_append_bio(out, bio, "certificate", err);
     BIO_free(bio);
     return rc;
+}
+
+int pki_pem_encode(const char *label, const unsigned char *der, size_t len,
+                   struct pki_buf *out, struct pki_err *err)
+{
+    unsigned char line[64 + 2];
+    char edge[80];
+    size_t off, n;
+    int w;
+
+    if (strlen(label) > 40)
+        return pki_err_set(err, PKI_ERR_USAGE, "PEM label is too long");
+    snprintf(edge, sizeof(edge), "-----BEGIN %s-----\n", label);
+    if (pki_buf_append(out, edge, strlen(edge), err) != 0)
+        return err->code;
+    for (off = 0; off < len; off += n) {
+        n = len - off < 48 ? len - off : 48;
+        w = EVP_EncodeBlock(line, der + off, (int)n);
+        line[w] = '\n';
+        if (pki_buf_append(out, line, (size_t)w + 1, err) != 0)
+            return err->code;
+    }
+    snprintf(edge, sizeof(edge), "-----END %s-----\n", label);
+    return pki_buf_append(out, edge, strlen(edge), err);
 }
 
 int pki_certs_contain(STACK_OF(X509) *certs, X509 *x)

@@ -26,6 +26,12 @@ void pki_certs_free(STACK_OF(X509) *certs);
 /* 1 if certs holds a certificate equal to x (X509_cmp), else 0. */
 int pki_certs_contain(STACK_OF(X509) *certs, X509 *x);
 
+/* Appends der as PEM with label ("CERTIFICATE") to out: 64-character base64
+ * lines (RFC 7468), no decoder or X509 object involved (the server's hot
+ * path encodes every leaf this way). */
+PKI_MUST_CHECK int pki_pem_encode(const char *label, const unsigned char *der, size_t len,
+                                  struct pki_buf *out, struct pki_err *err);
+
 /* Appends cert as PEM to out. */
 PKI_MUST_CHECK int pki_pem_append_cert(X509 *cert, struct pki_buf *out, struct pki_err *err);
 

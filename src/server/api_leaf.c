@@ -1,0 +1,249 @@
+/* api_leaf.c - leaf certificates for services: GET
+ * /v1/agent/connect/ca/leaf/<service> (the server makes the key) and POST
+ * /v1/connect/ca/sign (the client keeps its key and sends a CSR). The
+ * signer builds and signs; this file decides who may ask for what. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bodies.h"
+#include "csr.h"
+#include "leaf.h"
+#include "pem.h"
+#include "server.h"
+#include "spiffe.h"
+
+#define SIGN_SANS_MAX (1 + PKI_LEAF_DNS_MAX)
+
+struct issue_in {
+    const char *service;
+    const unsigned char *spki;
+    size_t spki_len;
+    const char *const *dns;
+    size_t ndns;
+    EVP_PKEY *key;            /* the leaf endpoint's new key; NULL for sign */
+    const char *accessor;
+    enum srv_metric_endpoint ep;
+};
+
+static int allowed(const struct pki_token_policy *pol, const char *service,
+                   struct srv_resp *resp)
+{
+    char msg[200];
+
+    if (pki_token_allows_service(pol, service))
+        return 1;
+    snprintf(msg, sizeof(msg), "Permission denied: this token may not get certificates for "
+             "service \"%s\"", service);
+    srv_resp_error(resp, 403, msg);
+    return 0;
+}
+
+/* Leaves share the signer with everything else: a stampede after a
+ * rotation is held at CSRMaxPerSecond and told when to come back. */
+static int rate_ok(struct srv *s, struct srv_resp *resp)
+{
+    int retry = 1;
+
+    if (srv_ratelimit_take(&s->rl, srv_monotonic_ms(), &retry))
+        return 1;
+    srv_resp_error(resp, 429, "rate limit exceeded, retry later");
+    snprintf(resp->headers, sizeof(resp->headers), "Retry-After: %d\r\n", retry);
+    return 0;
+}
+
+static json_t *leaf_json(struct srv *s, const struct issue_in *in, const char *uri,
+                         const struct pki_buf *cert_pem, const unsigned char *serial,
+                         const struct pki_leaf_req *req, struct pki_err *err)
+{
+    struct pki_buf key_pem = {0};
+    char sn[PKI_LEAF_SERIAL_LEN * 3], va[32], vb[32];
+    json_t *doc, *more;
+
+    pki_hex_colon(serial, PKI_LEAF_SERIAL_LEN, sn);
+    srv_time_rfc3339(req->not_before, va);
+    srv_time_rfc3339(req->not_after, vb);
+    doc = json_pack("{s:s,s:s%}", "SerialNumber", sn, "CertPEM", (const char *)cert_pem->data,
+                    cert_pem->len);
+    if (doc != NULL && in->key != NULL) {
+        if (pki_key_to_pem(in->key, &key_pem, err) != 0) {
+            json_decref(doc);
+            return NULL;
+        }
+        json_object_set_new(doc, "PrivateKeyPEM",
+                            json_stringn((const char *)key_pem.data, key_pem.len));
+        pki_buf_free(&key_pem);
+    }
+    more = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "Service", in->service, "ServiceURI", uri,
+                     "ValidAfter", va, "ValidBefore", vb, "CreateIndex",
+                     (json_int_t)s->roots.v[0].modify_index, "ModifyIndex",
+                     (json_int_t)s->roots.v[0].modify_index);
+    if (doc != NULL && (more == NULL || json_object_update(doc, more) != 0)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    json_decref(more);
+    if (doc == NULL && err->code == 0)
+        pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    return doc;
+}
+
+static void issue(struct srv *s, const struct issue_in *in, struct srv_resp *resp)
+{
+    struct pki_leaf_req req = {0};
+    struct pki_buf der = {0}, pem = {0};
+    unsigned char serial[PKI_LEAF_SERIAL_LEN];
+    char uri[PKI_SPIFFE_URI_MAX + 1];
+    struct pki_err err = {0};
+    int64_t t0 = srv_monotonic_ms();
+    time_t now = srv_now();
+    json_t *doc = NULL;
+
+    if (pki_spiffe_service_uri(s->meta.trust_domain, s->meta.datacenter, in->service, uri,
+                               sizeof(uri), &err) != 0) {
+        srv_resp_error(resp, 400, err.msg);
+        return;
+    }
+    req.profile = PKI_LEAF_SERVICE;
+    req.spki = in->spki;
+    req.spki_len = in->spki_len;
+    req.common_name = in->service;
+    req.uri = uri;
+    req.dns = in->dns;
+    req.ndns = in->ndns;
+    req.not_before = now - 60; /* a minute of clock skew, as Consul */
+    req.not_after = now + s->config.leaf_ttl;
+    if (req.not_after > s->signing_not_after)
+        req.not_after = s->signing_not_after;
+    if (srv_signer_issue(s->signer, &req, &der, serial, &err) != 0) {
+        srv_resp_error(resp, err.code == PKI_ERR_INTERNAL ? 503 : 400, err.msg);
+        return;
+    }
+    if (pki_pem_encode("CERTIFICATE", der.data, der.len, &pem, &err) == 0 &&
+        pki_buf_append(&pem, s->leaf_chain_pem, strlen(s->leaf_chain_pem), &err) == 0)
+        doc = leaf_json(s, in, uri, &pem, serial, &req, &err);
+    if (doc == NULL) {
+        srv_resp_error(resp, 500, err.msg);
+    } else {
+        char sn[PKI_LEAF_SERIAL_LEN * 3];
+
+        pki_hex_colon(serial, PKI_LEAF_SERIAL_LEN, sn);
+        srv_resp_json(resp, 200, doc);
+        srv_metrics_issued(&s->metrics, in->ep, (double)(srv_monotonic_ms() - t0) / 1000.0);
+        srv_audit(s, "leaf.issue", json_pack("{s:s,s:s,s:s,s:s,s:s}", "serial", sn, "service",
+                                             in->service, "uri", uri, "accessor", in->accessor,
+                                             "endpoint", in->ep == SRV_EP_LEAF ? "leaf" : "sign"));
+    }
+    pki_buf_free(&der);
+    pki_buf_free(&pem);
+}
+
+void srv_api_leaf(struct srv *s, const struct srv_http_req *req, const char *service,
+                  const struct pki_token_policy *pol, const char *accessor,
+                  struct srv_resp *resp)
+{
+    struct issue_in in = {0};
+    struct pki_err err = {0};
+    unsigned char *spki = NULL;
+    int len;
+
+    (void)req;
+    if (pki_label_check("service", service, &err) != 0) {
+        srv_resp_error(resp, 400, err.msg);
+        return;
+    }
+    if (!allowed(pol, service, resp) || !rate_ok(s, resp))
+        return;
+    in.key = pki_key_generate(&s->config.spec, &err);
+    len = in.key != NULL ? i2d_PUBKEY(in.key, &spki) : 0;
+    if (len <= 0) {
+        srv_resp_error(resp, 500, in.key == NULL ? err.msg : "cannot encode the new key");
+    } else {
+        in.service = service;
+        in.spki = spki;
+        in.spki_len = (size_t)len;
+        in.accessor = accessor;
+        in.ep = SRV_EP_LEAF;
+        issue(s, &in, resp);
+    }
+    OPENSSL_free(spki);
+    EVP_PKEY_free(in.key);
+}
+
+/* The CSR names its service in exactly one URI SAN, in our trust domain
+ * and datacenter; DNS SANs (at most 16) are copied; nothing else. */
+static int csr_identity(struct srv *s, X509_REQ *csr, char service[PKI_SERVICE_MAX + 1],
+                        struct pki_host *sans, const char **dns, size_t *ndns,
+                        struct pki_err *err)
+{
+    const char *uri = NULL;
+    size_t n, i;
+
+    if (pki_csr_sans(csr, sans, SIGN_SANS_MAX, &n, err) != 0)
+        return err->code;
+    *ndns = 0;
+    for (i = 0; i < n; i++) {
+        if (sans[i].kind == PKI_HOST_URI && uri == NULL)
+            uri = sans[i].text;
+        else if (sans[i].kind == PKI_HOST_DNS && *ndns < PKI_LEAF_DNS_MAX)
+            dns[(*ndns)++] = sans[i].text;
+        else
+            return pki_err_set(err, PKI_ERR_POLICY, "the CSR may hold one URI SAN (the service "
+                               "identity) and up to %d DNS SANs, nothing else", PKI_LEAF_DNS_MAX);
+    }
+    if (uri == NULL)
+        return pki_err_set(err, PKI_ERR_POLICY, "the CSR has no URI SAN: it must name its "
+                           "service as spiffe://%s/ns/default/dc/%s/svc/NAME",
+                           s->meta.trust_domain, s->meta.datacenter);
+    return pki_spiffe_parse_service(uri, s->meta.trust_domain, s->meta.datacenter, service, err);
+}
+
+void srv_api_sign(struct srv *s, const struct srv_http_req *req,
+                  const struct pki_token_policy *pol, const char *accessor,
+                  struct srv_resp *resp)
+{
+    struct pki_host *sans = calloc(SIGN_SANS_MAX, sizeof(*sans));
+    const char *dns[PKI_LEAF_DNS_MAX];
+    char service[PKI_SERVICE_MAX + 1];
+    struct issue_in in = {0};
+    struct pki_err err = {0};
+    unsigned char *spki = NULL;
+    X509_REQ *csr = NULL;
+    char *pem = NULL;
+    int len = 0;
+
+    if (sans == NULL) {
+        srv_resp_error(resp, 500, "out of memory");
+        return;
+    }
+    if (req->body == NULL || srv_body_sign_parse((const char *)req->body, req->body_len, &pem,
+                                                 &err) != 0) {
+        srv_resp_error(resp, 400, req->body == NULL ? "the request has no body: send "
+                       "{\"CSR\": \"PEM\"}" : err.msg);
+        goto out;
+    }
+    csr = pki_csr_read((const unsigned char *)pem, strlen(pem), &err);
+    if (csr == NULL || csr_identity(s, csr, service, sans, dns, &in.ndns, &err) != 0) {
+        srv_resp_error(resp, 400, err.msg);
+        goto out;
+    }
+    if (!allowed(pol, service, resp) || !rate_ok(s, resp))
+        goto out;
+    len = i2d_PUBKEY(X509_REQ_get0_pubkey(csr), &spki);
+    if (len <= 0) {
+        srv_resp_error(resp, 400, "the CSR's public key cannot be encoded");
+        goto out;
+    }
+    in.service = service;
+    in.spki = spki;
+    in.spki_len = (size_t)len;
+    in.dns = dns;
+    in.accessor = accessor;
+    in.ep = SRV_EP_SIGN;
+    issue(s, &in, resp);
+out:
+    OPENSSL_free(spki);
+    X509_REQ_free(csr);
+    free(pem);
+    free(sans);
+}

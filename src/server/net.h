@@ -1,0 +1,58 @@
+/*
+ * net.h - the HTTP(S) server loop on libevent: accepts connections, reads
+ * requests with srv_http_parse, calls one handler per request, writes its
+ * response (keep-alive, pipelining in order), and enforces the limits of
+ * docs/server.md: whole-request deadline (408 then close), idle keep-alive
+ * timeout, connection cap. A client that disconnects mid-request is freed
+ * without calling the handler.
+ */
+#ifndef SRV_NET_H
+#define SRV_NET_H
+
+#include <stddef.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "buf.h"
+#include "err.h"
+#include "http.h"
+
+struct srv_resp {
+    int status;
+    const char *content_type;  /* static string; "application/json" if NULL */
+    struct pki_buf body;       /* owned by the response; net frees it */
+    char headers[256];         /* extra header lines, each ending "\r\n" (e.g. Retry-After) */
+};
+
+/* Fills resp for one complete request. Runs on the loop thread; may block
+ * briefly (signer calls). Must set resp->status. */
+typedef void (*srv_handler_fn)(void *arg, const struct srv_http_req *req,
+                               struct srv_resp *resp);
+
+struct srv_net_opts {
+    const char *listen;          /* "127.0.0.1:8555", "[::1]:8555"; port 0 picks one */
+    SSL_CTX *tls;                /* NULL: plain HTTP (--insecure-http) */
+    int request_timeout_ms;      /* first byte of a request to its last; default 10000 */
+    int idle_timeout_ms;         /* between keep-alive requests; default 60000 */
+    size_t max_conns;            /* default 1024 */
+};
+
+struct srv_net;
+
+/* Binds and listens (SO_REUSEADDR); does not run the loop. */
+PKI_MUST_CHECK struct srv_net *srv_net_new(struct event_base *base,
+                                           const struct srv_net_opts *opts,
+                                           srv_handler_fn handler, void *arg,
+                                           struct pki_err *err);
+
+/* The bound address as "127.0.0.1:PORT" (or "[::1]:PORT"). */
+const char *srv_net_address(const struct srv_net *net);
+
+/* Stops accepting, closes every connection and frees. */
+void srv_net_free(struct srv_net *net);
+
+/* Sets resp to a JSON error {"error": msg} with status. */
+void srv_resp_error(struct srv_resp *resp, int status, const char *msg);
+
+#endif

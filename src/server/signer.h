@@ -1,0 +1,106 @@
+/*
+ * signer.h - the signing boundary: a child process that alone holds CA
+ * private keys in plaintext (docs/server.md, "Processes").
+ *
+ * The front end calls the functions below; each sends one request over a
+ * SOCK_SEQPACKET socketpair and waits for one reply (synchronous). The
+ * signer never parses HTTP, JSON, PEM or CSRs: requests are fixed-layout
+ * fields and DER it checks itself. All DER in and out is owned by the
+ * caller (pki_buf).
+ */
+#ifndef SRV_SIGNER_H
+#define SRV_SIGNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "err.h"
+#include "key.h"
+#include "leaf.h"
+
+#define SRV_KEY_ID_MAX 128
+
+struct srv_signer;
+
+/* Forks the signer. It reads the 32-byte store key from store_key_path
+ * (which must be a regular file of mode 0600 or stricter owned by us);
+ * when create is set and the file is absent it creates it (O_EXCL, 0600,
+ * random bytes, fsync file and folder). The front end never reads it.
+ * Fails (with the signer's message) if the key cannot be read. */
+PKI_MUST_CHECK struct srv_signer *srv_signer_start(const char *store_key_path, int create,
+                                                   struct pki_err *err);
+
+/* Asks the signer to exit, waits for it, frees. */
+void srv_signer_stop(struct srv_signer *s);
+
+/* The signer's pid (tests kill it). */
+int srv_signer_pid(const struct srv_signer *s);
+
+struct srv_ca_made {
+    struct pki_buf cert;            /* DER */
+    struct pki_buf wrapped_key;     /* keywrap.h blob, AAD = key_id */
+    char key_id[SRV_KEY_ID_MAX];    /* SKI, colon hex */
+};
+void srv_ca_made_clear(struct srv_ca_made *m);
+
+struct srv_ca_req {
+    struct pki_key_spec spec;       /* ec 256/384/521, rsa 2048/4096, ed25519 */
+    const char *common_name;        /* 1..64 bytes */
+    const char *trust_domain;       /* the root gets SAN URI spiffe://td and a
+                                     * permitted URI name constraint for td */
+    int64_t ttl;                    /* seconds */
+    time_t now;                     /* notBefore = now - 60 */
+};
+
+/* A new self-signed root with a new key; the key stays loaded. */
+PKI_MUST_CHECK int srv_signer_gen_root(struct srv_signer *s, const struct srv_ca_req *req,
+                                       struct srv_ca_made *out, struct pki_err *err);
+
+/* A new intermediate (pathlen 0, SAN URI spiffe://td) with a new key,
+ * signed by the loaded key parent_key_id whose certificate is parent_der;
+ * notAfter capped at the parent's. The new key stays loaded. */
+PKI_MUST_CHECK int srv_signer_gen_intermediate(struct srv_signer *s,
+                                               const char *parent_key_id,
+                                               const unsigned char *parent_der,
+                                               size_t parent_len,
+                                               const struct srv_ca_req *req,
+                                               struct srv_ca_made *out, struct pki_err *err);
+
+/* A copy of the CA certificate cert_der (same subject, key, extensions and
+ * validity capped at the signer's notAfter) issued by the loaded key
+ * signing_key_id whose certificate is signing_der: the cross-signature. */
+PKI_MUST_CHECK int srv_signer_cross_sign(struct srv_signer *s, const char *signing_key_id,
+                                         const unsigned char *signing_der, size_t signing_len,
+                                         const unsigned char *cert_der, size_t cert_len,
+                                         time_t now, struct pki_buf *out, struct pki_err *err);
+
+/* Imports a user-supplied root (Config.RootCert + Config.PrivateKey):
+ * checks key_der (PKCS#8) matches cert_der, a CA certificate, and returns it
+ * wrapped under its key id; the key stays loaded. The caller wipes key_der. */
+PKI_MUST_CHECK int srv_signer_import_root(struct srv_signer *s, const unsigned char *key_der,
+                                          size_t key_len, const unsigned char *cert_der,
+                                          size_t cert_len, struct srv_ca_made *out,
+                                          struct pki_err *err);
+
+/* Loads a wrapped key (from the store) under key_id. */
+PKI_MUST_CHECK int srv_signer_load_key(struct srv_signer *s, const char *key_id,
+                                       const unsigned char *wrapped, size_t len,
+                                       struct pki_err *err);
+
+/* Makes the loaded key key_id, with certificate cert_der, the issuer of
+ * leaves; leaves longer than max_leaf_ttl or (PKI_LEAF_SERVICE) with a URI
+ * outside spiffe://trust_domain/ are refused from now on. */
+PKI_MUST_CHECK int srv_signer_set_issuer(struct srv_signer *s, const char *key_id,
+                                         const unsigned char *cert_der, size_t cert_len,
+                                         int64_t max_leaf_ttl, const char *trust_domain,
+                                         struct pki_err *err);
+
+/* Issues a leaf under the current issuer (leaf.h's request). */
+PKI_MUST_CHECK int srv_signer_issue(struct srv_signer *s, const struct pki_leaf_req *req,
+                                    struct pki_buf *der,
+                                    unsigned char serial[PKI_LEAF_SERIAL_LEN],
+                                    struct pki_err *err);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * signer_child.c - the signer process. It alone holds the store key and CA
+ * private keys in plaintext; it reads fixed-layout requests from one
+ * socket, checks every field against the policy it was given, and answers.
+ *
+ * What it keeps: the socket and stderr (for a fatal message), nothing else.
+ * PR_SET_DUMPABLE 0 keeps its memory out of core files and ptrace by other
+ * processes of the same user; PR_SET_NO_NEW_PRIVS because it never needs
+ * more privilege than it starts with.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "signer_child.h"
+#include "signer_keyfile.h"
+#include "signer_proto.h"
+
+/* Fixed descriptors: stderr stays, the socket moves to 3. */
+static int isolate(int fd)
+{
+    if (fd != 3 && (dup2(fd, 3) < 0 || close(fd) != 0))
+        return -1;
+    if (close_range(4, ~0U, 0) != 0) {
+        for (int i = 4; i < 65536; i++)
+            (void)close(i); /* kernels before 5.9 */
+    }
+    (void)close(0);
+    (void)close(1);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    /* Ctrl-C reaches the whole process group: the front end stops us in
+     * order; a closed socket (its death) ends us anyway. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    return 3;
+}
+
+static void reply_error(struct srv__msg *m, unsigned char *buf, const struct pki_err *err)
+{
+    srv__msg_start(m, buf, err->code < 0 ? err->code : PKI_ERR_INTERNAL);
+    srv__put_str(m, err->msg[0] ? err->msg : "signer: unknown error");
+}
+
+static void child_free(struct srv__child *c)
+{
+    for (size_t i = 0; i < SRV__KEYS_MAX; i++)
+        EVP_PKEY_free(c->keys[i].key);
+    pki_leaf_issuer_free(c->issuer);
+    OPENSSL_cleanse(c->store_key, sizeof(c->store_key));
+    if (c->in != NULL)
+        OPENSSL_clear_free(c->in, SRV__MSG_MAX);
+    if (c->out != NULL)
+        OPENSSL_clear_free(c->out, SRV__MSG_MAX);
+    OPENSSL_cleanse(c, sizeof(*c));
+}
+
+/* Serves until EOF or STOP. The request bytes may hold wrapped or PKCS#8
+ * keys: they are wiped after each request. */
+static void serve(struct srv__child *c)
+{
+    struct pki_err err;
+    struct srv__msg reply;
+    int32_t op;
+    long n;
+    int rc;
+
+    for (;;) {
+        n = srv__recv(c->fd, c->in, SRV__MSG_MAX);
+        if (n <= 0)
+            return; /* EOF: the front end is gone; an error: nothing to talk to */
+        pki_err_clear(&err);
+        rc = srv__child_handle(c, c->in, (size_t)n, &reply, &op, &err);
+        if (rc != PKI_OK)
+            reply_error(&reply, c->out, &err);
+        OPENSSL_cleanse(c->in, (size_t)n);
+        if (srv__send(c->fd, reply.buf, reply.len) != 0 || (op == SRV__OP_STOP && rc == PKI_OK))
+            return;
+    }
+}
+
+void srv__signer_child(int fd, const char *store_key_path, int create)
+{
+    static struct srv__child c; /* static: not in a stack frame another call reuses */
+    struct pki_err err;
+    struct srv__msg m;
+    unsigned char start[512];
+    int rc;
+
+    pki_err_clear(&err);
+    memset(&c, 0, sizeof(c));
+    if ((c.fd = isolate(fd)) < 0) {
+        fprintf(stderr, "pkictl signer: cannot isolate itself: %s\n", strerror(errno));
+        _exit(1);
+    }
+    c.in = OPENSSL_malloc(SRV__MSG_MAX);
+    c.out = OPENSSL_malloc(SRV__MSG_MAX);
+    if (c.in == NULL || c.out == NULL)
+        rc = pki_err_set(&err, PKI_ERR_INTERNAL, "signer: out of memory");
+    else
+        rc = srv__store_key_load(store_key_path, create, c.store_key, &err);
+    /* The first message tells the front end whether we are ready. */
+    if (rc != PKI_OK)
+        reply_error(&m, start, &err);
+    else
+        srv__msg_start(&m, start, PKI_OK);
+    if (srv__send(c.fd, m.buf, m.len) == 0 && rc == PKI_OK)
+        serve(&c);
+    child_free(&c);
+    _exit(rc == PKI_OK ? 0 : 1);
+}
