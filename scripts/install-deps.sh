@@ -7,13 +7,15 @@ pkgs=(
   gcc meson ninja-build pkg-config       # build
   libssl-dev libjansson-dev              # OpenSSL 3, JSON output
   libcmocka-dev                          # unit tests
+  libevent-dev libsqlite3-dev            # the server: event loop + TLS, embedded store
+  libcurl4-openssl-dev                   # the client commands (ca roots, ca leaf, token ...)
   openssl gnutls-bin postgresql python3 etcd-server etcd-client  # interop and e2e peers
   nginx-light curl                       # interop: TLS server and client
   clang libclang-rt-14-dev               # libFuzzer targets
   procps iproute2                        # process and port helpers in tests
 )
 if [ "${1:-}" = "--bench" ]; then
-  pkgs+=(hyperfine golang-cfssl valgrind)
+  pkgs+=(hyperfine golang-cfssl valgrind wrk)
 fi
 
 missing=()

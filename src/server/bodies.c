@@ -41,7 +41,9 @@ json_t *srv__json_body(const char *json, size_t len, size_t max, struct pki_err 
     if (root == NULL) {
         pki_err_set(err, json_error_code(&jerr) == json_error_out_of_memory ? PKI_ERR_INTERNAL
                                                                               : PKI_ERR_INPUT,
-                    "request body is not valid JSON: %s (line %d, column %d)", jerr.text,
+                    "request body is not valid JSON: %s (line %d, column %d)",
+                    json_error_code(&jerr) == json_error_null_character
+                        ? "a string holds \\u0000" : jerr.text,
                     jerr.line, jerr.column);
         return NULL;
     }

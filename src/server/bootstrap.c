@@ -34,16 +34,34 @@ static int bootstrap_meta(struct srv *s, struct store_meta *m, struct pki_err *e
     return 0;
 }
 
-static int bootstrap_spec(struct srv *s, struct pki_err *err)
+/* Flags that apply at bootstrap are checked before anything touches the
+ * disk, so a typo leaves no half-made data dir behind. Key sizes follow
+ * Consul's rules (docs/server.md "Configuration"). */
+int srv_options_check(const struct srv_options *o, struct pki_key_spec *spec,
+                      struct pki_err *err)
 {
+    const char *type = o->key_type;
     char bits[16] = "";
 
-    if (s->opt->key_type == NULL)
+    if (o->domain != NULL && (strlen(o->domain) > 200 ||
+                              pki_trust_domain_check(o->domain, err) != 0)) {
+        pki_err_set(err, PKI_ERR_INPUT, "--domain=\"%.200s\" is not a DNS name", o->domain);
+        return err->code;
+    }
+    if (o->datacenter != NULL && pki_label_check("--datacenter", o->datacenter, err) != 0)
+        return err->code;
+    if (type == NULL)
         return 0;
-    if (s->opt->key_bits > 0)
-        snprintf(bits, sizeof(bits), "%d", s->opt->key_bits);
-    return pki_key_spec_parse(s->opt->key_type, bits[0] != '\0' ? bits : NULL,
-                              &s->config.spec, err);
+    if (strcmp(type, "ec") == 0)
+        type = "ecdsa";
+    if (o->key_bits > 0)
+        snprintf(bits, sizeof(bits), "%d", o->key_bits);
+    if (pki_key_spec_parse(type, bits[0] != '\0' ? bits : NULL, spec, err) != 0)
+        return err->code;
+    if (spec->type == PKI_KEY_RSA && spec->bits != 2048 && spec->bits != 4096)
+        return pki_err_set(err, PKI_ERR_INPUT, "--key-bits=%d: RSA keys are 2048 or 4096 bits",
+                           spec->bits);
+    return 0;
 }
 
 /* The operator token file is written before the store commits: a crash in
@@ -112,7 +130,7 @@ int srv_bootstrap(struct srv *s, struct pki_err *err)
 
     rc = bootstrap_meta(s, &m, err);
     if (rc == 0)
-        rc = bootstrap_spec(s, err);
+        rc = srv_options_check(s->opt, &s->config.spec, err);
     if (rc == 0) {
         memcpy(&s->meta, &m, sizeof(m)); /* srv_ca_names uses the cluster id */
         rc = make_cas(s, &m, &root, &inter, err);

@@ -36,6 +36,9 @@
 #define LEAF_TTL_MIN HOURS(1)
 #define LEAF_TTL_MAX HOURS(8760)
 #define RATE_MAX 1e9
+/* A supplied root or key, re-encoded: both fit in the stored config, which
+ * is read back with the body limit (SRV_CONFIG_BODY_MAX) at start. */
+#define SUPPLIED_PEM_MAX (16 * 1024)
 
 /* What Config says about the root key, before the rules are applied. */
 struct key_input {
@@ -306,8 +309,15 @@ static int supplied_root(const struct key_input *in, struct srv_ca_config *c,
         (rc = spec_agrees(in, &c->spec, err)) != PKI_OK)
         goto out;
     if ((rc = pki_pem_append_cert(cert, &cert_pem, err)) != PKI_OK ||
-        (rc = pki_key_to_pem(key, &key_pem, err)) != PKI_OK ||
-        (rc = pem_dup(&cert_pem, &c->root_cert_pem, err)) != PKI_OK ||
+        (rc = pki_key_to_pem(key, &key_pem, err)) != PKI_OK)
+        goto out;
+    if (cert_pem.len > SUPPLIED_PEM_MAX || key_pem.len > SUPPLIED_PEM_MAX) {
+        rc = pki_err_set(err, PKI_ERR_INPUT, "Config.%s is larger than %d bytes as PEM",
+                         cert_pem.len > SUPPLIED_PEM_MAX ? "RootCert" : "PrivateKey",
+                         SUPPLIED_PEM_MAX);
+        goto out;
+    }
+    if ((rc = pem_dup(&cert_pem, &c->root_cert_pem, err)) != PKI_OK ||
         (rc = pem_dup(&key_pem, &c->private_key_pem, err)) != PKI_OK)
         goto out;
 out:

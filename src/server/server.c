@@ -340,7 +340,9 @@ int srv_run(const struct srv_options *opt, struct pki_err *err)
     srv_ca_config_default(&s.config);
     umask(077);
     signal(SIGPIPE, SIG_IGN);
-    rc = data_dir_ready(&s, err);
+    rc = srv_options_check(opt, &s.config.spec, err);
+    if (rc == 0)
+        rc = data_dir_ready(&s, err);
     if (rc == 0)
         rc = take_lock(&s, err);
     if (rc == 0)

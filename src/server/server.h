@@ -83,6 +83,10 @@ PKI_MUST_CHECK int srv_path(const struct srv *s, const char *name, char *out, si
 void srv_audit(struct srv *s, const char *event, json_t *fields);
 
 /* bootstrap.c */
+/* Checks the bootstrap flags (--domain, --datacenter, --key-type/bits) and
+ * fills spec when a key type is given. */
+PKI_MUST_CHECK int srv_options_check(const struct srv_options *o, struct pki_key_spec *spec,
+                                     struct pki_err *err);
 PKI_MUST_CHECK int srv_bootstrap(struct srv *s, struct pki_err *err);
 /* (Re)issues server.crt/server.key under the active intermediate when
  * absent, expiring within a third of its life, or not under it. */

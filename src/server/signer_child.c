@@ -24,6 +24,8 @@
 /* Fixed descriptors: stderr stays, the socket moves to 3. */
 static int isolate(int fd)
 {
+    sigset_t none;
+
     if (fd != 3 && (dup2(fd, 3) < 0 || close(fd) != 0))
         return -1;
     if (close_range(4, ~0U, 0) != 0) {
@@ -34,10 +36,15 @@ static int isolate(int fd)
     (void)close(1);
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return -1;
-    /* Ctrl-C reaches the whole process group: the front end stops us in
-     * order; a closed socket (its death) ends us anyway. */
+    /* Handlers the front end may have set belong to it. Ctrl-C reaches the
+     * whole process group: the front end stops us in order, and a closed
+     * socket (its death) ends us anyway. */
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     signal(SIGINT, SIG_IGN);
     signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     return 3;
 }
 

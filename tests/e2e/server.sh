@@ -306,4 +306,60 @@ if "$PKICTL" audit verify --help >/dev/null 2>&1; then
     check_fails "audit verify catches an edited line" "$PKICTL" audit verify "$W/audit.bad"
 fi
 
+# ---- a root supplied in the configuration (RootCert + PrivateKey)
+D3="$T_TMP/data3"
+check "fresh server for a supplied root" srv_start "$D3"
+OP3=$(cat "$D3/operator.token")
+api GET /v1/connect/ca/roots
+jget "$API_BODY" 'd["Roots"][0]["RootCert"]' >"$W/r3old.pem"
+R3OLD=$(jget "$API_BODY" 'd["ActiveRootID"]')
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/own.key" \
+    -subj "/CN=Operator Root" -days 365 -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$W/own.pem" 2>/dev/null
+python3 -c 'import json,sys; print(json.dumps({"Provider":"consul","Config":{"LeafCertTTL":"24h",
+  "RootCert":open(sys.argv[1]).read(),"PrivateKey":open(sys.argv[2]).read()}}))' \
+    "$W/own.pem" "$W/own.key" >"$W/own.json"
+api PUT /v1/connect/ca/configuration "$OP3" "$W/own.json"
+is_eq "supplied root: rotation accepted" "$API_CODE" 200
+api GET /v1/connect/ca/roots
+is_eq "supplied root is active (ID = its fingerprint)" "$(jget "$API_BODY" 'd["ActiveRootID"]')" \
+    "$(openssl x509 -in "$W/own.pem" -noout -fingerprint -sha1 | sed 's/.*=//' | tr A-F a-f)"
+api GET /v1/agent/connect/ca/leaf/web "$OP3"
+leaf_files "$API_BODY" "$W/own-leaf"
+check "leaf under the supplied root verifies with it" openssl verify -CAfile "$W/own.pem" -untrusted "$W/own-leaf.chain" "$W/own-leaf.crt"
+check "... and with the previous root (cross-signed)" openssl verify -CAfile "$W/r3old.pem" -untrusted "$W/own-leaf.chain" "$W/own-leaf.crt"
+api GET /v1/connect/ca/configuration "$OP3"
+lacks "GET config never returns the private key" "$(cat "$API_BODY")" "PRIVATE KEY"
+lacks "the store holds no key in the clear after a supplied root" \
+    "$(strings "$D3/pkictl.db" "$D3"/pkictl.db-wal 2>/dev/null)" "PRIVATE KEY"
+printf '{"Provider":"consul","Config":{"RootCert":"%s"}}' "not a pem" >"$W/half.json"
+api PUT /v1/connect/ca/configuration "$OP3" "$W/half.json"
+is_eq "RootCert without PrivateKey refused" "$API_CODE" 400
+srv_stop
+
+# ---- other key types at bootstrap
+for kt in "rsa 2048" "ed25519 0" "ec 384"; do
+    set -- $kt
+    DK="$T_TMP/data-$1"
+    if [ "$2" = 0 ]; then check "bootstrap with --key-type=$1" srv_start "$DK" --key-type="$1"
+    else check "bootstrap with --key-type=$1 --key-bits=$2" srv_start "$DK" --key-type="$1" --key-bits="$2"; fi
+    api GET /v1/connect/ca/roots
+    is_eq "$1: PrivateKeyType" "$(jget "$API_BODY" 'd["Roots"][0]["PrivateKeyType"]')" "$1"
+    jget "$API_BODY" 'd["Roots"][0]["RootCert"]' >"$W/root-$1.pem"
+    api GET /v1/agent/connect/ca/leaf/web "$(cat "$DK/operator.token")"
+    is_eq "$1: leaf 200" "$API_CODE" 200
+    leaf_files "$API_BODY" "$W/leaf-$1"
+    check "$1: leaf verifies" openssl verify -CAfile "$W/root-$1.pem" -untrusted "$W/leaf-$1.chain" "$W/leaf-$1.crt"
+    srv_stop
+done
+out=$("$PKICTL" server --data-dir="$T_TMP/data-bad" --key-type=dsa 2>&1); rc=$?
+is_eq "unknown --key-type: exit 1" "$rc" 1
+has "unknown --key-type says so" "$out" "dsa"
+absent "a refused bootstrap leaves no store" "$T_TMP/data-bad/pkictl.db"
+out=$("$PKICTL" server 2>&1); rc=$?
+is_eq "no --data-dir: exit 2" "$rc" 2
+out=$("$PKICTL" server --help); rc=$?
+is_eq "server --help: exit 0" "$rc" 0
+has "server --help shows curl usage" "$out" "curl --cacert"
+
 finish

@@ -804,6 +804,27 @@ static void root_stored_reencoded(void **state)
     free(trad);
 }
 
+/* The stored config must read back under the body limit, so a supplied
+ * root is bounded once re-encoded. */
+static void root_too_large_refused(void **state)
+{
+    struct root_fixture *f = *state;
+    char *comment = malloc(13001), *pem;
+    X509 *big = X509_dup(f->ca);
+
+    assert_non_null(comment);
+    assert_non_null(big);
+    memset(comment, 'x', 13000);
+    comment[13000] = '\0';
+    ut_set_ext(big, ut_ext(NID_netscape_comment, comment), f->key);
+    pem = ut_cert_pem(big);
+    assert_true(strlen(pem) > 16 * 1024 && strlen(pem) < 20 * 1024);
+    root_parse_bad(pem, f->key_pem, "", "Config.RootCert is larger than 16384 bytes as PEM");
+    free(pem);
+    free(comment);
+    X509_free(big);
+}
+
 /* ---- rotation ------------------------------------------------------------------------- */
 
 static void needs_rotation_matrix(void **state)
@@ -889,6 +910,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(root_secrets_only_with_secrets, root_setup,
                                         root_teardown),
         cmocka_unit_test_setup_teardown(root_stored_reencoded, root_setup, root_teardown),
+        cmocka_unit_test_setup_teardown(root_too_large_refused, root_setup, root_teardown),
         cmocka_unit_test_setup_teardown(needs_rotation_matrix, root_setup, root_teardown),
     };
 

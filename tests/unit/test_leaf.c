@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 
 #include "leaf.h"
+#include "spiffe.h"
 #include "unit_util.h"
 
 #define TD_URI "spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/web"
@@ -726,6 +727,58 @@ static void spki_refuses_oversized(void **state)
     assert_err(pki_leaf_spki_check(big, sizeof(big), &err), err, PKI_ERR_INPUT, "larger than");
 }
 
+/* The largest request leaf.h allows still fits and parses: 16 DNS names of
+ * 253 bytes, 16 IPv6 addresses, a 512-byte URI, an RSA 4096 key. */
+static void largest_leaf_fits(void **state)
+{
+    static char names[PKI_LEAF_DNS_MAX][PKI_NAME_DNS_MAX + 1];
+    static unsigned char ips[PKI_LEAF_DNS_MAX][16];
+    const char *dns[PKI_LEAF_DNS_MAX];
+    size_t lens[PKI_LEAF_DNS_MAX];
+    unsigned char serial[PKI_LEAF_SERIAL_LEN];
+    char uri[PKI_SPIFFE_URI_MAX + 1];
+    EVP_PKEY *k = ut_key(PKI_KEY_RSA, 4096);
+    struct pki_leaf_issuer *iss = p256_issuer();
+    struct pki_leaf_req r;
+    size_t len;
+    unsigned char *spki = spki_of(k, &len);
+    GENERAL_NAMES *g;
+    X509 *x;
+
+    (void)state;
+    for (int i = 0; i < PKI_LEAF_DNS_MAX; i++) {
+        memset(names[i], 'a', PKI_NAME_DNS_MAX);
+        names[i][63] = names[i][127] = names[i][191] = '.';
+        names[i][0] = (char)('a' + i);
+        names[i][PKI_NAME_DNS_MAX] = '\0';
+        dns[i] = names[i];
+        memset(ips[i], i + 1, 16);
+        lens[i] = 16;
+    }
+    memset(uri, 'u', PKI_SPIFFE_URI_MAX);
+    memcpy(uri, "spiffe://td/", 12);
+    uri[PKI_SPIFFE_URI_MAX] = '\0';
+    base_req(&r, spki, len);
+    r.uri = uri;
+    r.dns = dns;
+    r.ndns = PKI_LEAF_DNS_MAX;
+    r.ips = (const unsigned char (*)[16])ips;
+    r.ip_lens = lens;
+    r.nips = PKI_LEAF_DNS_MAX;
+    x = issue_ok(iss, &r, serial);
+    g = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    assert_non_null(g);
+    assert_int_equal(sk_GENERAL_NAME_num(g), 1 + 2 * PKI_LEAF_DNS_MAX);
+    GENERAL_NAMES_free(g);
+    assert_int_equal(X509_verify(x, keys[K_P256]), 1);
+    assert_int_equal(verify_purpose(cas[K_P256], x, X509_PURPOSE_SSL_SERVER, T0), X509_V_OK);
+    check_ext_der(x);
+    X509_free(x);
+    OPENSSL_free(spki);
+    pki_leaf_issuer_free(iss);
+    EVP_PKEY_free(k);
+}
+
 static void hex_colon_formats_lower_case(void **state)
 {
     static const unsigned char b[] = {0x3a, 0x0f, 0xff, 0x00};
@@ -757,6 +810,7 @@ int main(void)
         cmocka_unit_test(spki_refuses_compressed_point),
         cmocka_unit_test(spki_refuses_malformed_structures),
         cmocka_unit_test(spki_refuses_oversized),
+        cmocka_unit_test(largest_leaf_fits),
         cmocka_unit_test(hex_colon_formats_lower_case),
     };
 

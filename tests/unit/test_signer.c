@@ -580,6 +580,57 @@ static void keys_survive_restart_and_leaves_chain_to_root(void **state)
     srv_signer_stop(s);
 }
 
+/* Every CA key type the signer makes: root, intermediate and a leaf that
+ * verifies through them. */
+static void every_ca_key_type_issues_verifiable_leaves(void **state)
+{
+    static const struct pki_key_spec specs[] = {
+        {PKI_KEY_ED25519, 0}, {PKI_KEY_RSA, 2048}, {PKI_KEY_ECDSA, 384}, {PKI_KEY_ECDSA, 521},
+        {PKI_KEY_ED25519, 256}};
+    struct pki_err err = {0, ""};
+    struct srv_signer *s = start_ok(key_path);
+    EVP_PKEY *k = ut_key(PKI_KEY_RSA, 2048);
+    size_t len;
+    unsigned char *spki = spki_der(k, &len);
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+        struct srv_ca_made rm = {{NULL, 0}, {NULL, 0}, ""}, im = {{NULL, 0}, {NULL, 0}, ""};
+        unsigned char serial[PKI_LEAF_SERIAL_LEN];
+        struct pki_buf der = {NULL, 0};
+        struct pki_leaf_req q;
+        struct srv_ca_req r;
+        X509 *root, *inter, *leaf;
+
+        ca_req(&r, "root", 10 * YEAR);
+        r.spec = specs[i];
+        assert_ok(srv_signer_gen_root(s, &r, &rm, &err), err);
+        root = der_x509(rm.cert.data, rm.cert.len);
+        r.common_name = "intermediate";
+        assert_ok(srv_signer_gen_intermediate(s, rm.key_id, rm.cert.data, rm.cert.len, &r, &im,
+                                              &err), err);
+        inter = der_x509(im.cert.data, im.cert.len);
+        check_ca_cert(root, &rm, -1);
+        check_ca_cert(inter, &im, 0);
+        assert_ok(srv_signer_set_issuer(s, im.key_id, im.cert.data, im.cert.len, 72 * HOUR, TD,
+                                        &err), err);
+        leaf_req(&q, spki, len);
+        assert_ok(srv_signer_issue(s, &q, &der, serial, &err), err);
+        leaf = der_x509(der.data, der.len);
+        assert_int_equal(verify(root, inter, leaf, X509_PURPOSE_SSL_CLIENT), X509_V_OK);
+        assert_int_equal(X509_get_key_usage(leaf), KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
+        X509_free(leaf);
+        X509_free(inter);
+        X509_free(root);
+        pki_buf_free(&der);
+        srv_ca_made_clear(&im);
+        srv_ca_made_clear(&rm);
+    }
+    OPENSSL_free(spki);
+    EVP_PKEY_free(k);
+    srv_signer_stop(s);
+}
+
 static void issue_enforces_policy(void **state)
 {
     struct srv_ca_made rm = {{NULL, 0}, {NULL, 0}, ""}, im = {{NULL, 0}, {NULL, 0}, ""};
@@ -893,6 +944,7 @@ int main(void)
         cmocka_unit_test(gen_intermediate_verifies_under_root),
         cmocka_unit_test(cross_sign_chains_to_the_old_root),
         cmocka_unit_test(keys_survive_restart_and_leaves_chain_to_root),
+        cmocka_unit_test(every_ca_key_type_issues_verifiable_leaves),
         cmocka_unit_test(issue_enforces_policy),
         cmocka_unit_test(name_constraint_rejects_foreign_uri),
         cmocka_unit_test(load_key_refusals),
