@@ -293,8 +293,12 @@ int pki_keys_from_pem(const unsigned char *pem, size_t len, EVP_PKEY **out, size
     ERR_clear_error();
     BIO_free(bio);
     if (rc != PKI_OK) {
-        while (*n > 0)
-            EVP_PKEY_free(out[--(*n)]);
+        /* Nothing freed stays visible to the caller. */
+        while (*n > 0) {
+            (*n)--;
+            EVP_PKEY_free(out[*n]);
+            out[*n] = NULL;
+        }
     }
     return rc;
 }

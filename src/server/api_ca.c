@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
+#include "leaf.h"
+#include "pem.h"
 #include "server.h"
 
 /* The PEM certificates of a bundle, one string each. */
@@ -106,6 +110,35 @@ static int config_store(struct srv *s, const struct srv_ca_config *cfg, struct p
     return rc != 0 ? rc : srv_state_load(s, err);
 }
 
+/* A PUT that carries the active root again (a GET of the whole state fed
+ * back, or a retried request) is not a new root: no second rotation. */
+static void drop_same_root(struct srv *s, struct srv_ca_config *cfg)
+{
+    const struct store_root *active = srv_active_root(s);
+    STACK_OF(X509) *certs;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    char id[EVP_MAX_MD_SIZE * 3];
+    struct pki_err err = {0};
+
+    if (cfg->root_cert_pem == NULL || active == NULL)
+        return;
+    certs = pki_pem_read_certs((const unsigned char *)cfg->root_cert_pem,
+                               strlen(cfg->root_cert_pem), &err);
+    if (certs != NULL && X509_digest(sk_X509_value(certs, 0), EVP_sha1(), md, &mdlen) == 1) {
+        pki_hex_colon(md, mdlen, id);
+        if (strcmp(id, active->id) == 0) {
+            free(cfg->root_cert_pem);
+            cfg->root_cert_pem = NULL;
+            if (cfg->private_key_pem != NULL)
+                OPENSSL_cleanse(cfg->private_key_pem, strlen(cfg->private_key_pem));
+            free(cfg->private_key_pem);
+            cfg->private_key_pem = NULL;
+        }
+    }
+    pki_certs_free(certs);
+}
+
 static void config_put(struct srv *s, const struct srv_http_req *req, const char *accessor,
                        struct srv_resp *resp)
 {
@@ -122,6 +155,7 @@ static void config_put(struct srv *s, const struct srv_http_req *req, const char
         srv_resp_error(resp, 400, err.msg);
         return;
     }
+    drop_same_root(s, &cfg);
     rotate = srv_ca_config_needs_rotation(&s->config, &cfg);
     rc = rotate ? srv_rotate(s, &cfg, &warning, &err) : config_store(s, &cfg, &err);
     if (rc != 0) {

@@ -115,7 +115,10 @@ static void issue(struct srv *s, const struct issue_in *in, struct srv_resp *res
     req.not_after = now + s->config.leaf_ttl;
     if (req.not_after > s->signing_not_after)
         req.not_after = s->signing_not_after;
-    if (srv_signer_issue(s->signer, &req, &der, serial, &err) != 0) {
+    /* Never before the issuer's own start (a clock stepped back). */
+    if (req.not_before < s->signing_not_before)
+        req.not_before = s->signing_not_before;
+    if (s->prov.ops->issue(s->prov.ctx, &req, &der, serial, &err) != 0) {
         srv_resp_error(resp, err.code == PKI_ERR_INTERNAL ? 503 : 400, err.msg);
         return;
     }

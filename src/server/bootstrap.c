@@ -111,11 +111,11 @@ static int make_cas(struct srv *s, const struct store_meta *m, struct srv_ca_mad
     req.now = now;
     req.common_name = root_cn;
     req.ttl = s->config.root_ttl;
-    if (srv_signer_gen_root(s->signer, &req, root, err) != 0)
+    if (s->prov.ops->gen_root(s->prov.ctx, &req, root, err) != 0)
         return err->code;
     req.common_name = int_cn;
     req.ttl = s->config.intermediate_ttl;
-    return srv_signer_gen_intermediate(s->signer, root->key_id, root->cert.data, root->cert.len,
+    return s->prov.ops->gen_intermediate(s->prov.ctx, root->key_id, root->cert.data, root->cert.len,
                                        &req, inter, err);
 }
 
@@ -248,7 +248,10 @@ static int tls_issue(struct srv *s, EVP_PKEY *key, struct pki_buf *chain, struct
     req.not_after = now + s->config.leaf_ttl;
     if (req.not_after > s->signing_not_after)
         req.not_after = s->signing_not_after;
-    rc = srv_signer_issue(s->signer, &req, &der, serial, err);
+    /* Never before the issuer's own start (a clock stepped back). */
+    if (req.not_before < s->signing_not_before)
+        req.not_before = s->signing_not_before;
+    rc = s->prov.ops->issue(s->prov.ctx, &req, &der, serial, err);
     if (rc == 0)
         rc = pki_pem_encode("CERTIFICATE", der.data, der.len, chain, err);
     if (rc == 0)

@@ -135,26 +135,26 @@ static int load_issuer(struct srv *s, const struct store_root *r, struct pki_err
 {
     STACK_OF(X509) *ints = NULL;
     unsigned char *der = NULL;
-    time_t nb;
     int len, rc;
 
     ints = pki_pem_read_certs((const unsigned char *)r->intermediates_pem,
                               strlen(r->intermediates_pem), err);
     if (ints == NULL)
         return err->code;
-    rc = srv_signer_load_key(s->signer, r->signing_key_id, r->signing_key.data,
+    rc = s->prov.ops->load_key(s->prov.ctx, r->signing_key_id, r->signing_key.data,
                              r->signing_key.len, err);
     if (rc == 0 && r->root_key.len > 0)
-        rc = srv_signer_load_key(s->signer, r->root_key_id, r->root_key.data, r->root_key.len,
+        rc = s->prov.ops->load_key(s->prov.ctx, r->root_key_id, r->root_key.data, r->root_key.len,
                                  err);
     len = rc == 0 ? i2d_X509(sk_X509_value(ints, 0), &der) : 0;
     if (rc == 0 && len <= 0)
         rc = pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot encode the intermediate");
     if (rc == 0)
-        rc = srv_signer_set_issuer(s->signer, r->signing_key_id, der, (size_t)len,
+        rc = s->prov.ops->set_issuer(s->prov.ctx, r->signing_key_id, der, (size_t)len,
                                    s->config.leaf_ttl, s->meta.trust_domain, err);
     if (rc == 0)
-        rc = pki_cert_validity(sk_X509_value(ints, 0), &nb, &s->signing_not_after, err);
+        rc = pki_cert_validity(sk_X509_value(ints, 0), &s->signing_not_before,
+                               &s->signing_not_after, err);
     if (rc == 0) {
         X509_free(s->signing_cert);
         s->signing_cert = X509_dup(sk_X509_value(ints, 0));

@@ -53,7 +53,7 @@ static int new_root(struct srv *s, const struct srv_ca_config *cfg, time_t now,
         req.trust_domain = s->meta.trust_domain;
         req.ttl = cfg->root_ttl;
         req.now = now;
-        return srv_signer_gen_root(s->signer, &req, root, err);
+        return s->prov.ops->gen_root(s->prov.ctx, &req, root, err);
     }
     /* A supplied root: the key came in the request; it goes to the signer
      * as PKCS#8 and is wiped here. */
@@ -63,7 +63,7 @@ static int new_root(struct srv *s, const struct srv_ca_config *cfg, time_t now,
     if (rc == 0)
         rc = pem_first_der(cfg->root_cert_pem, &cert, NULL, err);
     if (rc == 0)
-        rc = srv_signer_import_root(s->signer, key.data, key.len, cert.data, cert.len, root, err);
+        rc = s->prov.ops->import_root(s->prov.ctx, key.data, key.len, cert.data, cert.len, root, err);
     EVP_PKEY_free(pk);
     pki_buf_free(&key);
     pki_buf_free(&cert);
@@ -83,7 +83,7 @@ static int new_intermediate(struct srv *s, const struct srv_ca_config *cfg, time
     req.trust_domain = s->meta.trust_domain;
     req.ttl = cfg->intermediate_ttl;
     req.now = now;
-    return srv_signer_gen_intermediate(s->signer, root->key_id, root->cert.data, root->cert.len,
+    return s->prov.ops->gen_intermediate(s->prov.ctx, root->key_id, root->cert.data, root->cert.len,
                                        &req, inter, err);
 }
 
@@ -104,12 +104,13 @@ static int cross_sign(struct srv *s, const struct store_root *old, const struct 
     X509 *old_cert = NULL, *x = NULL;
     int rc;
 
-    if (old->root_key.len == 0)
-        return pki_err_set(err, PKI_ERR_POLICY, "the active root's key is not held here, so "
-                           "it cannot cross-sign; set ForceWithoutCrossSigning to rotate anyway");
+    if (old->root_key.len == 0 || !srv_provider_can_cross_sign(&s->prov))
+        return pki_err_set(err, PKI_ERR_POLICY, "the active root's key is not held here or the "
+                           "provider cannot cross-sign; set ForceWithoutCrossSigning to rotate "
+                           "anyway");
     rc = pem_first_der(old->root_pem, &old_der, &old_cert, err);
     if (rc == 0)
-        rc = srv_signer_cross_sign(s->signer, old->root_key_id, old_der.data, old_der.len,
+        rc = s->prov.ops->cross_sign(s->prov.ctx, old->root_key_id, old_der.data, old_der.len,
                                    root->cert.data, root->cert.len, now, cross, err);
     if (rc == 0) {
         p = cross->data;

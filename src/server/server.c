@@ -168,7 +168,7 @@ static int open_state(struct srv *s, struct pki_err *err)
     /* The signer is forked before any network input is read, and it alone
      * reads the store key. */
     s->signer = srv_signer_start(keypath, fresh, err);
-    if (s->signer == NULL)
+    if (s->signer == NULL || srv_provider_get("consul", s->signer, &s->prov, err) != 0)
         return err->code;
     if (srv_path(s, "audit.log", path, sizeof(path), err) != 0)
         return err->code;

@@ -29,6 +29,7 @@
 #include "err.h"
 #include "metrics.h"
 #include "net.h"
+#include "provider.h"
 #include "signer.h"
 #include "store.h"
 #include "token.h"
@@ -59,6 +60,7 @@ struct srv {
     SSL_CTX *tls;
     struct store *store;
     struct srv_signer *signer;
+    struct srv_provider prov;      /* over signer: every CA key operation goes through it */
     struct srv_audit *audit;
     struct srv_metrics metrics;
     struct srv_ratelimit rl;
@@ -67,7 +69,7 @@ struct srv {
     struct store_roots roots;      /* cached; the active root first */
     X509 *signing_cert;            /* the active intermediate */
     char *leaf_chain_pem;          /* intermediates appended to every CertPEM */
-    time_t signing_not_after, root_not_after;
+    time_t signing_not_before, signing_not_after, root_not_after;
     uint64_t audit_unsynced;       /* issuance lines since the last checkpoint */
     int lock_fd;
 };

@@ -91,7 +91,6 @@ static int fork_signer(struct srv_signer *s, const char *path, int create, struc
 
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         return pki_err_set(err, PKI_ERR_INTERNAL, "signer: socketpair: %s", strerror(errno));
-    fflush(NULL); /* nothing buffered may be written twice */
     s->pid = fork();
     if (s->pid < 0) {
         close(sv[0]);

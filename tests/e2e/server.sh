@@ -328,6 +328,10 @@ api GET /v1/agent/connect/ca/leaf/web "$OP3"
 leaf_files "$API_BODY" "$W/own-leaf"
 check "leaf under the supplied root verifies with it" openssl verify -CAfile "$W/own.pem" -untrusted "$W/own-leaf.chain" "$W/own-leaf.crt"
 check "... and with the previous root (cross-signed)" openssl verify -CAfile "$W/r3old.pem" -untrusted "$W/own-leaf.chain" "$W/own-leaf.crt"
+api PUT /v1/connect/ca/configuration "$OP3" "$W/own.json"
+is_eq "the same supplied root again: 200" "$API_CODE" 200
+api GET /v1/connect/ca/roots
+is_eq "... and no second rotation" "$(jget "$API_BODY" 'len(d["Roots"])')" 2
 api GET /v1/connect/ca/configuration "$OP3"
 lacks "GET config never returns the private key" "$(cat "$API_BODY")" "PRIVATE KEY"
 lacks "the store holds no key in the clear after a supplied root" \

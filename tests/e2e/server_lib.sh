@@ -69,3 +69,121 @@ v = eval(sys.argv[2], {"d": d, "len": len})
 print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)
 PY
 }
+
+# ---- helpers for the fault tests (server_faults.sh, server_client.sh)
+#   srv_port                   the port in SRV_URL
+#   srv_wait_exit SECS         waits (bounded) for the server to exit by itself; sets
+#                              SRV_RC and clears SRV_PID; returns 1 if it still runs
+#   srv_signer_pid             the signer child's pid (empty if none)
+#   raw_http OUT REQ [opt=val...]  sends the bytes of file REQ over a raw socket to
+#                              SRV_URL's port and writes what came back to OUT as JSON
+#                              (see the python below for the options and fields)
+#   rget OUT PY_EXPR           jget on a raw_http result
+
+srv_port() { printf '%s\n' "${SRV_URL##*:}"; }
+
+srv_wait_exit() {
+    local secs=$1 i
+    for i in $(seq 1 $((secs * 20))); do
+        kill -0 "$SRV_PID" 2>/dev/null || break
+        sleep 0.05
+    done
+    kill -0 "$SRV_PID" 2>/dev/null && return 1
+    wait "$SRV_PID" 2>/dev/null
+    SRV_RC=$?
+    SRV_PID=
+    return 0
+}
+
+srv_signer_pid() {
+    [ -n "$SRV_PID" ] || return 0
+    pgrep -P "$SRV_PID" | head -n1
+}
+
+# Options: tls=CAFILE (TLS, verifying the server with CAFILE), trickle=SECS (one byte
+# at a time, this long apart; stops sending once an answer arrives), send=N (only the
+# first N bytes), after=read|fin|close|rst (after sending: read the answer (default),
+# shut the write side then read, close without reading, or abort with an RST
+# (SO_LINGER 0)), wait=SECS (give up reading this long after the connection opened;
+# default 5). Fields of OUT: status (0: no answer), reason, headers (lower-case
+# names), body, cl_ok (Content-Length is the body's length), eof (the server closed),
+# t_answer / t_eof (seconds from the first byte sent; -1: never), send_error.
+raw_http() {
+    local out=$1 reqf=$2; shift 2
+    python3 - "$out" "$reqf" "$(srv_port)" "$@" <<'PY'
+import json, socket, ssl, struct, sys, time
+out, reqf, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+opt = dict(a.split("=", 1) for a in sys.argv[4:])
+req = open(reqf, "rb").read()
+req = req[: int(opt.get("send", len(req)))]
+trickle = float(opt.get("trickle", 0))
+after = opt.get("after", "read")
+res = {"status": 0, "reason": "", "headers": {}, "body": "", "cl_ok": False, "eof": False,
+       "t_answer": -1, "t_eof": -1, "send_error": ""}
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+if "tls" in opt:
+    ctx = ssl.create_default_context(cafile=opt["tls"])
+    s = ctx.wrap_socket(s, server_hostname="127.0.0.1")
+t0 = time.monotonic()
+deadline = t0 + float(opt.get("wait", 5))
+got = b""
+
+def read_some(limit):
+    """Reads what comes within limit seconds; False at EOF or a reset."""
+    global got
+    s.settimeout(max(limit, 0.001))
+    try:
+        b = s.recv(65536)
+    except (socket.timeout, TimeoutError, ssl.SSLWantReadError):
+        return True
+    except (ConnectionResetError, ssl.SSLError, OSError) as e:
+        res["eof"], res["t_eof"], res["read_error"] = True, time.monotonic() - t0, str(e)
+        return False
+    if not b:
+        res["eof"], res["t_eof"] = True, time.monotonic() - t0
+        return False
+    if not got:
+        res["t_answer"] = time.monotonic() - t0
+    got += b
+    return True
+
+open_ = True
+try:
+    if trickle > 0:
+        for i in range(len(req)):
+            if time.monotonic() > deadline or got or not open_:
+                break
+            s.sendall(req[i:i + 1])
+            open_ = read_some(trickle)
+    else:
+        s.sendall(req)
+except OSError as e:
+    res["send_error"] = str(e)
+if after == "rst":
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    open_ = False
+elif after == "close":
+    s.close()
+    open_ = False
+elif after == "fin":
+    s.shutdown(socket.SHUT_WR)
+while open_ and time.monotonic() < deadline:
+    open_ = read_some(deadline - time.monotonic())
+head, sep, body = got.partition(b"\r\n\r\n")
+if sep:
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ", 2)
+    if len(parts) >= 2 and parts[0] == "HTTP/1.1" and parts[1].isdigit():
+        res["status"], res["reason"] = int(parts[1]), parts[2] if len(parts) > 2 else ""
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        res["headers"][k.strip().lower()] = v.strip()
+    cl = res["headers"].get("content-length", "")
+    res["cl_ok"] = cl.isdigit() and int(cl) == len(body)
+    res["body"] = body.decode("utf-8", "replace")
+json.dump(res, open(out, "w"))
+PY
+}
+
+rget() { jget "$1" "$2"; }

@@ -318,7 +318,7 @@ static void json_framing(void **state)
     parse_bad("   ", "not valid JSON");
     /* "\u0000" would end the C string early: the Provider check would see
      * "consul" and the rest would ride along. */
-    parse_bad("{\"Provider\": \"consul\\u0000x\"}", "not valid JSON");
+    parse_bad("{\"Provider\": \"consul\\u0000x\"}", "not valid JSON: a string holds \\u0000");
     parse_bad("{\"Provider\": \"\\ud800\"}", "not valid JSON");
 }
 
