@@ -156,9 +156,9 @@ int main(int argc, char **argv)
     const char *mode = argc > 2 ? argv[2] : "all";
     long n = argc > 1 ? atol(argv[1]) : 20000;
     time_t now = time(NULL);
-    EVP_PKEY *ca_key, *leaf_key;
+    EVP_PKEY *ca_key = NULL, *leaf_key = NULL;
     double fast = 0, sign = 0;
-    X509 *ca;
+    X509 *ca = NULL;
 
     if (n <= 0 || argc > 3 || (strcmp(mode, "all") != 0 && strcmp(mode, "fast") != 0 &&
                                strcmp(mode, "old") != 0 && strcmp(mode, "sign") != 0)) {
