@@ -32,6 +32,8 @@ static const char server_usage[] =
     "  --store-key-file=F    the key that encrypts CA keys in the store\n"
     "                        (default DIR/store.key, created 0600 at bootstrap)\n"
     "  --request-timeout=S   seconds a client has to send a whole request (default 10)\n"
+    "  --workers=N           worker processes, each with its own signer process\n"
+    "                        (default: one per CPU, at most 8; at most 16)\n"
     "  --insecure-http       plain HTTP instead of HTTPS (local tests only)\n"
     "  -h, --help            show this help\n"
     "\n"
@@ -61,7 +63,7 @@ static int parse_int(const char *flag, const char *v, int lo, int hi, int *out)
 }
 
 enum { OPT_DATA_DIR = 256, OPT_LISTEN, OPT_ADVERTISE, OPT_DOMAIN, OPT_DC, OPT_KEY_TYPE,
-       OPT_KEY_BITS, OPT_STORE_KEY, OPT_TIMEOUT, OPT_INSECURE };
+       OPT_KEY_BITS, OPT_STORE_KEY, OPT_TIMEOUT, OPT_INSECURE, OPT_WORKERS };
 
 static const struct option server_opts[] = {
     {"data-dir", required_argument, NULL, OPT_DATA_DIR},
@@ -74,6 +76,7 @@ static const struct option server_opts[] = {
     {"store-key-file", required_argument, NULL, OPT_STORE_KEY},
     {"request-timeout", required_argument, NULL, OPT_TIMEOUT},
     {"insecure-http", no_argument, NULL, OPT_INSECURE},
+    {"workers", required_argument, NULL, OPT_WORKERS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -99,6 +102,7 @@ static int parse_flags(int argc, char **argv, struct srv_options *o)
             o->request_timeout_ms = secs * 1000;
             break;
         case OPT_INSECURE: o->insecure_http = 1; break;
+        case OPT_WORKERS: rc = parse_int("--workers", optarg, 1, 16, &o->workers); break;
         case 'h': fputs(server_usage, stdout); return -1;
         default:
             return cli_usage_error("server: unknown or incomplete option \"%s\" (see pkictl "

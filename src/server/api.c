@@ -107,10 +107,12 @@ static int require_operator(const struct pki_token_policy *pol, struct srv_resp 
 static void api_metrics(struct srv *s, struct srv_resp *resp)
 {
     struct pki_err err = {0};
+    struct srv_metrics sum;
     time_t now = srv_now();
 
+    srv_shared_metrics_sum(s->shared, &sum);
     pki_buf_free(&resp->body);
-    if (srv_metrics_render(&s->metrics, (int64_t)(s->root_not_after - now),
+    if (srv_metrics_render(&sum, (int64_t)(s->root_not_after - now),
                            (int64_t)(s->signing_not_after - now), s->roots.n, &resp->body,
                            &err) != 0) {
         srv_resp_error(resp, 500, err.msg);
@@ -185,19 +187,19 @@ static int known_path(const char *p)
 
 static void count_status(struct srv *s, int status)
 {
-    srv_metrics_status(&s->metrics, status);
+    srv_metrics_status(s->metrics, status);
     if (status == 400 || status == 404 || status == 405 || status == 413)
-        srv_metrics_error(&s->metrics, SRV_ERRK_BAD_REQUEST);
+        srv_metrics_error(s->metrics, SRV_ERRK_BAD_REQUEST);
     else if (status == 401)
-        srv_metrics_error(&s->metrics, SRV_ERRK_UNAUTHORIZED);
+        srv_metrics_error(s->metrics, SRV_ERRK_UNAUTHORIZED);
     else if (status == 403)
-        srv_metrics_error(&s->metrics, SRV_ERRK_FORBIDDEN);
+        srv_metrics_error(s->metrics, SRV_ERRK_FORBIDDEN);
     else if (status == 429)
-        srv_metrics_error(&s->metrics, SRV_ERRK_RATE_LIMITED);
+        srv_metrics_error(s->metrics, SRV_ERRK_RATE_LIMITED);
     else if (status == 503)
-        srv_metrics_error(&s->metrics, SRV_ERRK_SIGNER);
+        srv_metrics_error(s->metrics, SRV_ERRK_SIGNER);
     else if (status >= 500)
-        srv_metrics_error(&s->metrics, SRV_ERRK_INTERNAL);
+        srv_metrics_error(s->metrics, SRV_ERRK_INTERNAL);
 }
 
 /* Another process (pkictl on the same store, or a second front end later)

@@ -45,7 +45,7 @@ static int rate_ok(struct srv *s, struct srv_resp *resp)
 {
     int retry = 1;
 
-    if (srv_ratelimit_take(&s->rl, srv_monotonic_ms(), &retry))
+    if (srv_shared_rate_take(s->shared, srv_monotonic_ms(), &retry))
         return 1;
     srv_resp_error(resp, 429, "rate limit exceeded, retry later");
     snprintf(resp->headers, sizeof(resp->headers), "Retry-After: %d\r\n", retry);
@@ -132,7 +132,7 @@ static void issue(struct srv *s, const struct issue_in *in, struct srv_resp *res
 
         pki_hex_colon(serial, PKI_LEAF_SERIAL_LEN, sn);
         srv_resp_json(resp, 200, doc);
-        srv_metrics_issued(&s->metrics, in->ep, (double)(srv_monotonic_ms() - t0) / 1000.0);
+        srv_metrics_issued(s->metrics, in->ep, (double)(srv_monotonic_ms() - t0) / 1000.0);
         srv_audit(s, "leaf.issue", json_pack("{s:s,s:s,s:s,s:s,s:s}", "serial", sn, "service",
                                              in->service, "uri", uri, "accessor", in->accessor,
                                              "endpoint", in->ep == SRV_EP_LEAF ? "leaf" : "sign"));

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,7 @@ struct srv_audit {
     int broken; /* a write went wrong: the tail is unknown until reopened */
     uint64_t seq;
     char hash[65];
+    off_t size; /* the file's size after our last read or write */
     char path[4096];
 };
 
@@ -166,6 +168,7 @@ struct srv_audit *srv_audit_open(const char *path, struct pki_err *err)
     }
     if (st.st_size > 0 && read_tail(a, st.st_size, err) != PKI_OK)
         goto out;
+    a->size = st.st_size;
     ret = a;
     a = NULL;
 out:
@@ -244,6 +247,23 @@ static int write_line(struct srv_audit *a, char *text, size_t len, struct pki_er
                        n < 0 ? strerror(errno) : "short write");
 }
 
+static int sync_tail(struct srv_audit *a, struct pki_err *err)
+{
+    struct stat st;
+
+    if (fstat(a->fd, &st) != 0)
+        return pki_err_set(err, PKI_ERR_IO, "%s: %s", a->path, strerror(errno));
+    if (st.st_size == a->size)
+        return PKI_OK;
+    if (st.st_size < a->size)
+        return pki_err_set(err, PKI_ERR_INPUT, "%s: the log shrank while open (cut?); run "
+                           "pkictl audit verify", a->path);
+    if (read_tail(a, st.st_size, err) != PKI_OK)
+        return err->code;
+    a->size = st.st_size;
+    return PKI_OK;
+}
+
 int srv_audit_append(struct srv_audit *a, time_t now, const char *event, json_t *fields,
                      struct pki_err *err)
 {
@@ -260,6 +280,13 @@ int srv_audit_append(struct srv_audit *a, time_t now, const char *event, json_t 
         return rc;
     if (a->seq >= (uint64_t)INT64_MAX)
         return pki_err_set(err, PKI_ERR_INTERNAL, "%s: seq overflow", a->path);
+    /* Several server processes append to one log: the lock makes "read
+     * the last line, chain to it, write" one step, and a size that moved
+     * since our last write means another process wrote: re-read its tail. */
+    if (flock(a->fd, LOCK_EX) != 0)
+        return pki_err_set(err, PKI_ERR_IO, "%s: cannot lock: %s", a->path, strerror(errno));
+    if ((rc = sync_tail(a, err)) != PKI_OK)
+        goto out;
     if ((text = build_line(a, now, event, fields)) == NULL) {
         rc = pki_err_set(err, PKI_ERR_USAGE, "audit: cannot encode the record (an event or "
                          "field that is not UTF-8?)");
@@ -284,7 +311,9 @@ int srv_audit_append(struct srv_audit *a, time_t now, const char *event, json_t 
         goto out;
     a->seq++;
     memcpy(a->hash, hash, sizeof(hash));
+    a->size += (off_t)len + 1;
 out:
+    flock(a->fd, LOCK_UN);
     free(buf);
     free(text);
     return rc;

@@ -122,7 +122,7 @@ static int load_config(struct srv *s, struct pki_err *err)
         cfg.modify_index = sc.modify_index;
         srv_ca_config_clear(&s->config);
         s->config = cfg;
-        srv_ratelimit_set(&s->rl, cfg.csr_max_per_second, srv_monotonic_ms());
+        srv_shared_rate_set(s->shared, cfg.csr_max_per_second, srv_monotonic_ms());
     } else {
         pki_err_prefix(err, "stored CA configuration");
     }

@@ -53,21 +53,44 @@ void srv_metrics_error(struct srv_metrics *m, enum srv_metric_error kind)
 /* codes[i] == 0 marks a free slot (the struct starts zeroed); a status
  * outside 100-599 never gets one. Bounding the series keeps a client that
  * provokes odd codes from growing the output without limit. */
-void srv_metrics_status(struct srv_metrics *m, int code)
+static void status_add(struct srv_metrics *m, int code, uint64_t n)
 {
     size_t i;
 
-    if (m == NULL)
-        return;
     for (i = 0; code >= 100 && code <= 599 && i < SRV_METRIC_CODES; i++) {
         if (m->codes[i] == 0)
             m->codes[i] = code;
         if (m->codes[i] == code) {
-            m->code_counts[i]++;
+            m->code_counts[i] += n;
             return;
         }
     }
-    m->code_other++;
+    m->code_other += n;
+}
+
+void srv_metrics_status(struct srv_metrics *m, int code)
+{
+    if (m != NULL)
+        status_add(m, code, 1);
+}
+
+void srv_metrics_add(struct srv_metrics *dst, const struct srv_metrics *src)
+{
+    size_t i;
+
+    for (i = 0; i < SRV_EP_COUNT; i++)
+        dst->issued[i] += src->issued[i];
+    for (i = 0; i <= SRV_METRIC_BUCKETS; i++)
+        dst->latency_buckets[i] += src->latency_buckets[i];
+    dst->latency_sum += src->latency_sum;
+    dst->latency_count += src->latency_count;
+    for (i = 0; i < SRV_ERRK_COUNT; i++)
+        dst->errors[i] += src->errors[i];
+    for (i = 0; i < SRV_METRIC_CODES && src->codes[i] != 0; i++)
+        status_add(dst, src->codes[i], src->code_counts[i]);
+    dst->code_other += src->code_other;
+    dst->rotations += src->rotations;
+    dst->rotation_in_progress |= src->rotation_in_progress;
 }
 
 struct out {

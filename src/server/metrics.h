@@ -38,6 +38,10 @@ void srv_metrics_issued(struct srv_metrics *m, enum srv_metric_endpoint ep, doub
 void srv_metrics_error(struct srv_metrics *m, enum srv_metric_error kind);
 void srv_metrics_status(struct srv_metrics *m, int code);
 
+/* Adds src's counts to dst (worker processes each count in their own
+ * struct; /v1/metrics renders the sum). Status codes merge by value. */
+void srv_metrics_add(struct srv_metrics *dst, const struct srv_metrics *src);
+
 /* Renders text format 0.0.4; the gauges are passed in (seconds until the
  * active root's / intermediate's notAfter, number of roots). */
 PKI_MUST_CHECK int srv_metrics_render(const struct srv_metrics *m, int64_t root_expiry,

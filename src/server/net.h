@@ -36,7 +36,16 @@ struct srv_net_opts {
     int request_timeout_ms;      /* first byte of a request to its last; default 10000 */
     int idle_timeout_ms;         /* between keep-alive requests; default 60000 */
     size_t max_conns;            /* default 1024 */
+    int listen_fd;               /* with has_listen_fd: an already listening socket
+                                  * (from srv_net_bind; worker processes share it),
+                                  * used instead of binding `listen` */
+    int has_listen_fd;
 };
+
+/* Binds and listens on addr ("127.0.0.1:8555", port 0 picks one) and returns
+ * the socket (close-on-exec, nonblocking) for several srv_net_new in
+ * worker processes. */
+PKI_MUST_CHECK int srv_net_bind(const char *addr, int *fd, struct pki_err *err);
 
 struct srv_net;
 
@@ -45,6 +54,9 @@ PKI_MUST_CHECK struct srv_net *srv_net_new(struct event_base *base,
                                            const struct srv_net_opts *opts,
                                            srv_handler_fn handler, void *arg,
                                            struct pki_err *err);
+
+/* The address a socket is bound to, as srv_net_address writes it. */
+PKI_MUST_CHECK int srv_net_fd_address(int fd, char *out, size_t len, struct pki_err *err);
 
 /* The bound address as "127.0.0.1:PORT" (or "[::1]:PORT"). */
 const char *srv_net_address(const struct srv_net *net);

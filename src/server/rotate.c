@@ -164,7 +164,7 @@ int srv_rotate(struct srv *s, const struct srv_ca_config *cfg, const char **warn
     if (old == NULL)
         return pki_err_set(err, PKI_ERR_INTERNAL, "no active root to rotate from");
     snprintf(old_id, sizeof(old_id), "%s", old->id);
-    s->metrics.rotation_in_progress = 1;
+    s->metrics->rotation_in_progress = 1;
     rc = new_root(s, cfg, now, &root, err);
     if (rc == 0)
         rc = new_intermediate(s, cfg, now, &root, &inter, err);
@@ -178,12 +178,12 @@ int srv_rotate(struct srv *s, const struct srv_ca_config *cfg, const char **warn
         rc = switch_over(s, cfg, old, &row, now, err);
     if (rc == 0) {
         *warning = cfg->force_without_cross_signing ? force_warning : NULL;
-        s->metrics.rotations++;
+        s->metrics->rotations++;
         srv_audit(s, "root.rotate", json_pack("{s:s,s:s,s:b}", "old_root_id", old_id,
                                               "new_root_id", row.id, "cross_signed",
                                               !cfg->force_without_cross_signing));
     }
-    s->metrics.rotation_in_progress = 0;
+    s->metrics->rotation_in_progress = 0;
     store_root_clear(&row);
     pki_buf_free(&cross);
     srv_ca_made_clear(&root);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,7 +17,6 @@
 #include "fsio.h"
 #include "server.h"
 
-#define SRV_TICK_SECONDS 60
 
 time_t srv_now(void)
 {
@@ -79,13 +79,13 @@ void srv_time_rfc3339(time_t t, char buf[32])
     strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void checkpoint(struct srv *s)
+void srv_checkpoint(struct srv *s)
 {
     struct pki_err err = {0};
     uint64_t seq;
     char hash[65];
 
-    if (s->audit == NULL)
+    if (s->audit == NULL || s->store == NULL)
         return;
     srv_audit_head(s->audit, &seq, hash);
     if (srv_audit_sync(s->audit, &err) != 0 ||
@@ -108,7 +108,7 @@ void srv_audit(struct srv *s, const char *event, json_t *fields)
     if (strcmp(event, "leaf.issue") == 0)
         s->audit_unsynced++;
     else
-        checkpoint(s);
+        srv_checkpoint(s);
 }
 
 /* The data dir: created 0700; an existing one must not be writable by
@@ -147,7 +147,10 @@ static int take_lock(struct srv *s, struct pki_err *err)
     return 0;
 }
 
-static int open_state(struct srv *s, struct pki_err *err)
+/* Opens the store, forks this process's signer (before any network input
+ * is read; it alone reads the store key), opens the audit log, bootstraps
+ * when allowed and the store is new, and loads the CA state. */
+int srv_state_open(struct srv *s, int may_bootstrap, struct pki_err *err)
 {
     char path[SRV_PATH_MAX], keypath[SRV_PATH_MAX];
     int fresh;
@@ -160,13 +163,13 @@ static int open_state(struct srv *s, struct pki_err *err)
     fresh = store_meta_get(s->store, &s->meta, err) == PKI_ERR_NOTFOUND;
     if (!fresh && err->code != 0)
         return err->code;
+    if (fresh && !may_bootstrap)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "%s: the store is not bootstrapped", path);
     pki_err_clear(err);
     if (s->opt->store_key_file != NULL)
         snprintf(keypath, sizeof(keypath), "%s", s->opt->store_key_file);
     else if (srv_path(s, "store.key", keypath, sizeof(keypath), err) != 0)
         return err->code;
-    /* The signer is forked before any network input is read, and it alone
-     * reads the store key. */
     s->signer = srv_signer_start(keypath, fresh, err);
     if (s->signer == NULL || srv_provider_get("consul", s->signer, &s->prov, err) != 0)
         return err->code;
@@ -180,58 +183,44 @@ static int open_state(struct srv *s, struct pki_err *err)
     return srv_state_load(s, err);
 }
 
-static int tls_load(struct srv *s, struct pki_err *err)
+/* Closes what srv_state_open opened (and any TLS context). */
+void srv_state_close(struct srv *s)
 {
-    char crt[SRV_PATH_MAX], key[SRV_PATH_MAX];
-
-    if (srv_path(s, "server.crt", crt, sizeof(crt), err) != 0 ||
-        srv_path(s, "server.key", key, sizeof(key), err) != 0)
-        return err->code;
-    if (s->tls == NULL) {
-        s->tls = SSL_CTX_new(TLS_server_method());
-        if (s->tls == NULL || !SSL_CTX_set_min_proto_version(s->tls, TLS1_2_VERSION))
-            return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "TLS context");
-        SSL_CTX_set_options(s->tls, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_free(s->tls);
+    s->tls = NULL;
+    if (s->audit != NULL) {
+        srv_checkpoint(s);
+        srv_audit_close(s->audit);
+        s->audit = NULL;
     }
-    if (SSL_CTX_use_certificate_chain_file(s->tls, crt) != 1 ||
-        SSL_CTX_use_PrivateKey_file(s->tls, key, SSL_FILETYPE_PEM) != 1 ||
-        SSL_CTX_check_private_key(s->tls) != 1)
-        return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "%s: cannot load the API certificate", crt);
-    return 0;
+    if (s->signer != NULL)
+        srv_signer_stop(s->signer);
+    s->signer = NULL;
+    srv_ca_config_clear(&s->config);
+    srv_ca_config_default(&s->config);
+    store_roots_clear(&s->roots);
+    X509_free(s->signing_cert);
+    s->signing_cert = NULL;
+    free(s->leaf_chain_pem);
+    s->leaf_chain_pem = NULL;
+    if (s->store != NULL)
+        store_close(s->store);
+    s->store = NULL;
 }
 
-/* New connections get the reloaded certificate, open ones keep theirs. */
-int srv_tls_reload(struct srv *s, struct pki_err *err)
+/* The supervisor's share of the start: bootstrap if needed, check that the
+ * state loads and the keys decrypt, issue the API certificate and ca.pem;
+ * then close it all, so the workers fork with no store handle or signer. */
+static int prepare(struct srv *s, struct pki_err *err)
 {
-    if (s->opt->insecure_http)
-        return 0;
-    return tls_load(s, err);
-}
+    int rc = srv_state_open(s, 1, err);
 
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-    struct srv *s = arg;
-
-    (void)what;
-    fprintf(stderr, "pkictl server: %s, shutting down\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    event_base_loopexit(s->base, NULL);
-}
-
-static void on_tick(evutil_socket_t fd, short what, void *arg)
-{
-    struct srv *s = arg;
-    struct pki_err err = {0};
-    static int ticks;
-
-    (void)fd, (void)what;
-    if (s->audit_unsynced > 0)
-        checkpoint(s);
-    if (++ticks % SRV_TICK_SECONDS != 0)
-        return;
-    srv_state_prune(s);
-    if (!s->opt->insecure_http &&
-        (srv_tls_refresh(s, 0, &err) != 0 || srv_tls_reload(s, &err) != 0))
-        fprintf(stderr, "pkictl server: API certificate: %s\n", err.msg);
+    if (rc == 0 && !s->opt->insecure_http)
+        rc = srv_tls_refresh(s, 0, err);
+    if (rc == 0)
+        rc = srv_state_write_ca_pem(s, err);
+    srv_state_close(s);
+    return rc;
 }
 
 static int write_addr(struct srv *s, const char *url, struct pki_err *err)
@@ -254,79 +243,135 @@ static int write_addr(struct srv *s, const char *url, struct pki_err *err)
     return rc;
 }
 
-static int serve(struct srv *s, struct pki_err *err)
+static int worker_count(const struct srv_options *o)
 {
-    struct srv_net_opts no = {0};
-    struct event *sigterm = NULL, *sigint = NULL, *tick = NULL;
-    struct timeval one = {1, 0};
-    char url[300];
-    int rc = PKI_ERR_INTERNAL;
+    long n = o->workers > 0 ? o->workers : sysconf(_SC_NPROCESSORS_ONLN);
 
-    s->base = event_base_new();
-    if (s->base == NULL)
-        return pki_err_set(err, PKI_ERR_INTERNAL, "cannot create the event loop");
-    no.listen = s->opt->listen != NULL ? s->opt->listen : "127.0.0.1:8555";
-    no.tls = s->opt->insecure_http ? NULL : s->tls;
-    no.request_timeout_ms = s->opt->request_timeout_ms > 0 ? s->opt->request_timeout_ms : 10000;
-    no.idle_timeout_ms = 60000;
-    no.max_conns = 1024;
-    s->net = srv_net_new(s->base, &no, srv_handle, s, err);
-    if (s->net == NULL)
-        return err->code;
-    snprintf(url, sizeof(url), "%s://%s", s->opt->insecure_http ? "http" : "https",
-             srv_net_address(s->net));
-    if (write_addr(s, url, err) != 0)
-        return err->code;
-    sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
-    sigint = evsignal_new(s->base, SIGINT, on_signal, s);
-    tick = event_new(s->base, -1, EV_PERSIST, on_tick, s);
-    if (sigterm == NULL || sigint == NULL || tick == NULL || evsignal_add(sigterm, NULL) != 0 ||
-        evsignal_add(sigint, NULL) != 0 || event_add(tick, &one) != 0) {
-        pki_err_set(err, PKI_ERR_INTERNAL, "cannot set up signals and timers");
-        goto out;
+    if (n < 1)
+        n = 1;
+    if (n > (o->workers > 0 ? SRV_WORKERS_MAX : 8))
+        n = o->workers > 0 ? SRV_WORKERS_MAX : 8;
+    return (int)n;
+}
+
+static void kill_all(const pid_t *pids, int n, int sig)
+{
+    int i;
+
+    for (i = 0; i < n; i++)
+        if (pids[i] > 0)
+            kill(pids[i], sig);
+}
+
+/* Waits for SIGTERM/SIGINT (stop every worker, exit 0) or a worker's death
+ * (a crash or a kill: stop the others and fail, for a supervisor such as
+ * systemd to restart the whole server from the store). */
+static int supervise(pid_t *pids, int n, struct pki_err *err)
+{
+    sigset_t set;
+    siginfo_t si;
+    int i, status, rc = 0, left = n;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGCHLD);
+    while (left > 0) {
+        if (sigwaitinfo(&set, &si) < 0)
+            continue;
+        if (si.si_signo != SIGCHLD) {
+            fprintf(stderr, "pkictl server: %s, shutting down\n",
+                    si.si_signo == SIGTERM ? "SIGTERM" : "SIGINT");
+            kill_all(pids, n, SIGTERM);
+            continue;
+        }
+        for (i = 0; i < n; i++) {
+            if (pids[i] <= 0 || waitpid(pids[i], &status, WNOHANG) != pids[i])
+                continue;
+            pids[i] = 0;
+            left--;
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                continue;
+            if (rc == 0)
+                rc = pki_err_set(err, PKI_ERR_INTERNAL, "worker %d %s %d; stopping the server",
+                                 i, WIFSIGNALED(status) ? "was killed by signal" : "exited with",
+                                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+            kill_all(pids, n, WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? SIGKILL
+                                                                                  : SIGTERM);
+        }
     }
-    srv_audit(s, "server.start", json_pack("{s:s}", "listen", srv_net_address(s->net)));
-    if (s->opt->on_listening != NULL)
-        s->opt->on_listening(s->opt->arg, url);
-    rc = event_base_dispatch(s->base) < 0 ? pki_err_set(err, PKI_ERR_INTERNAL, "event loop failed") : 0;
-    srv_audit(s, "server.stop", NULL);
-out:
-    if (tick != NULL)
-        event_free(tick);
-    if (sigint != NULL)
-        event_free(sigint);
-    if (sigterm != NULL)
-        event_free(sigterm);
     return rc;
 }
 
-static void teardown(struct srv *s)
+static void audit_event(struct srv *s, const char *event, json_t *fields)
 {
     char path[SRV_PATH_MAX];
     struct pki_err err = {0};
 
-    if (s->net != NULL) {
-        srv_net_free(s->net);
-        if (srv_path(s, "server.addr", path, sizeof(path), &err) == 0)
-            unlink(path);
-    }
-    if (s->base != NULL)
-        event_base_free(s->base);
-    SSL_CTX_free(s->tls);
-    if (s->audit != NULL) {
-        checkpoint(s);
+    if (srv_path(s, "audit.log", path, sizeof(path), &err) == 0 &&
+        (s->audit = srv_audit_open(path, &err)) != NULL) {
+        srv_audit(s, event, fields);
+        if (srv_audit_sync(s->audit, &err) != 0)
+            fprintf(stderr, "pkictl server: audit log: %s\n", err.msg);
         srv_audit_close(s->audit);
+        s->audit = NULL;
+    } else {
+        json_decref(fields);
+        fprintf(stderr, "pkictl server: audit log: %s\n", err.msg);
     }
-    if (s->signer != NULL)
-        srv_signer_stop(s->signer);
-    srv_ca_config_clear(&s->config);
-    store_roots_clear(&s->roots);
-    X509_free(s->signing_cert);
-    free(s->leaf_chain_pem);
-    if (s->store != NULL)
-        store_close(s->store);
-    if (s->lock_fd >= 0)
-        close(s->lock_fd);
+}
+
+static int start_workers(struct srv *s, int fd, pid_t *pids, int n, struct pki_err *err)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        pids[i] = fork();
+        if (pids[i] < 0)
+            return pki_err_set(err, PKI_ERR_INTERNAL, "fork: %s", strerror(errno));
+        if (pids[i] == 0)
+            _exit(srv_worker_main(s, i, fd));
+    }
+    return 0;
+}
+
+static int run_workers(struct srv *s, struct pki_err *err)
+{
+    pid_t pids[SRV_WORKERS_MAX] = {0};
+    char url[300], addr[80], path[SRV_PATH_MAX];
+    int n = worker_count(s->opt), fd = -1, rc;
+    sigset_t set, old;
+
+    rc = srv_net_bind(s->opt->listen != NULL ? s->opt->listen : "127.0.0.1:8555", &fd, err);
+    if (rc == 0)
+        rc = srv_net_fd_address(fd, addr, sizeof(addr), err);
+    if (rc != 0)
+        return rc;
+    snprintf(url, sizeof(url), "%s://%s", s->opt->insecure_http ? "http" : "https", addr);
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    rc = start_workers(s, fd, pids, n, err);
+    close(fd);
+    if (rc == 0)
+        rc = write_addr(s, url, err);
+    if (rc == 0) {
+        audit_event(s, "server.start", json_pack("{s:s,s:i}", "listen", addr, "workers", n));
+        if (s->opt->on_listening != NULL)
+            s->opt->on_listening(s->opt->arg, url);
+        rc = supervise(pids, n, err);
+    } else {
+        kill_all(pids, n, SIGKILL);
+        while (wait(NULL) > 0)
+            ;
+    }
+    if (srv_path(s, "server.addr", path, sizeof(path), err) == 0)
+        unlink(path);
+    audit_event(s, "server.stop", NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 int srv_run(const struct srv_options *opt, struct pki_err *err)
@@ -337,6 +382,7 @@ int srv_run(const struct srv_options *opt, struct pki_err *err)
     memset(&s, 0, sizeof(s));
     s.opt = opt;
     s.lock_fd = -1;
+    s.worker = -1;
     srv_ca_config_default(&s.config);
     umask(077);
     signal(SIGPIPE, SIG_IGN);
@@ -345,17 +391,17 @@ int srv_run(const struct srv_options *opt, struct pki_err *err)
         rc = data_dir_ready(&s, err);
     if (rc == 0)
         rc = take_lock(&s, err);
-    if (rc == 0)
-        rc = open_state(&s, err);
-    if (rc == 0 && !opt->insecure_http) {
-        rc = srv_tls_refresh(&s, 0, err);
-        if (rc == 0)
-            rc = tls_load(&s, err);
+    if (rc == 0 && (s.shared = srv_shared_new(err)) == NULL)
+        rc = err->code;
+    if (rc == 0) {
+        s.metrics = &s.shared->metrics[0];
+        rc = prepare(&s, err);
     }
     if (rc == 0)
-        rc = srv_state_write_ca_pem(&s, err);
-    if (rc == 0)
-        rc = serve(&s, err);
-    teardown(&s);
+        rc = run_workers(&s, err);
+    srv_state_close(&s);
+    srv_shared_free(s.shared);
+    if (s.lock_fd >= 0)
+        close(s.lock_fd);
     return rc;
 }

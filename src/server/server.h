@@ -30,6 +30,7 @@
 #include "metrics.h"
 #include "net.h"
 #include "provider.h"
+#include "shared.h"
 #include "signer.h"
 #include "store.h"
 #include "token.h"
@@ -47,6 +48,7 @@ struct srv_options {
     int key_bits;                /* 0: the type's default */
     int insecure_http;           /* plain HTTP (local tests only) */
     int request_timeout_ms;      /* default 10000 */
+    int workers;                 /* worker processes; 0: one per CPU (at most 8) */
     /* Called once listening, with the URL (the CLI prints it). */
     void (*on_listening)(void *arg, const char *url);
     void *arg;
@@ -62,8 +64,9 @@ struct srv {
     struct srv_signer *signer;
     struct srv_provider prov;      /* over signer: every CA key operation goes through it */
     struct srv_audit *audit;
-    struct srv_metrics metrics;
-    struct srv_ratelimit rl;
+    struct srv_shared *shared;     /* shared by the worker processes (shared.h) */
+    struct srv_metrics *metrics;   /* this process's slot in shared */
+    int worker;                    /* 0..workers-1 in a worker; -1 in the supervisor */
     struct store_meta meta;
     struct srv_ca_config config;   /* cached from the store */
     struct store_roots roots;      /* cached; the active root first */
@@ -74,8 +77,16 @@ struct srv {
     int lock_fd;
 };
 
-/* server.c */
+/* server.c: the supervisor process, and what every process shares */
 PKI_MUST_CHECK int srv_run(const struct srv_options *opt, struct pki_err *err);
+PKI_MUST_CHECK int srv_state_open(struct srv *s, int may_bootstrap, struct pki_err *err);
+void srv_state_close(struct srv *s);
+/* fsyncs the audit log and records its head in the store. */
+void srv_checkpoint(struct srv *s);
+
+/* worker.c: one worker process serving the shared listening socket fd;
+ * returns its exit status. */
+int srv_worker_main(struct srv *s, int index, int fd);
 time_t srv_now(void);  /* PKICTL_NOW=EPOCH or PKICTL_NOW=@FILE, else time(NULL) */
 int64_t srv_monotonic_ms(void);
 void srv_test_kill_at(const char *step); /* PKICTL_TEST_KILL_AT */

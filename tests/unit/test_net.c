@@ -131,7 +131,7 @@ static void server_stop(struct server *s)
 
 static struct server *server_default(void)
 {
-    struct srv_net_opts opts = {NULL, NULL, TIMEOUT_MS, TIMEOUT_MS, 0};
+    struct srv_net_opts opts = {NULL, NULL, TIMEOUT_MS, TIMEOUT_MS, 0, 0, 0};
 
     return server_start(&opts);
 }
@@ -498,7 +498,7 @@ static void slow_client_gets_408(void **state)
  * without an answer; one idle after a request at the idle timeout. */
 static void silent_and_idle_connections_closed(void **state)
 {
-    struct srv_net_opts opts = {NULL, NULL, TIMEOUT_MS, 2 * TIMEOUT_MS, 0};
+    struct srv_net_opts opts = {NULL, NULL, TIMEOUT_MS, 2 * TIMEOUT_MS, 0, 0, 0};
     struct server *s = server_start(&opts);
     struct cli *c = cli_connect(s->port);
     struct resp r;
@@ -573,7 +573,7 @@ static void half_close_still_answered(void **state)
  * is usable again. */
 static void connection_cap(void **state)
 {
-    struct srv_net_opts opts = {NULL, NULL, 4 * WAIT_MS, 4 * WAIT_MS, 2};
+    struct srv_net_opts opts = {NULL, NULL, 4 * WAIT_MS, 4 * WAIT_MS, 2, 0, 0};
     struct server *s = server_start(&opts);
     struct cli *a = cli_connect(s->port), *b = cli_connect(s->port), *c;
     struct resp r;
@@ -652,7 +652,7 @@ static void tls_request(void **state)
                                 .now = time(NULL), .subject_key = key, .issuer_key = key};
     X509 *cert;
     SSL_CTX *sctx = SSL_CTX_new(TLS_server_method()), *cctx = SSL_CTX_new(TLS_client_method());
-    struct srv_net_opts opts = {NULL, NULL, WAIT_MS, WAIT_MS, 0};
+    struct srv_net_opts opts = {NULL, NULL, WAIT_MS, WAIT_MS, 0, 0, 0};
     struct server *s;
     struct cli *c;
     struct resp r;
@@ -715,7 +715,7 @@ static void listen_addresses(void **state)
         "127.0.0.1:123456", "[127.0.0.1]:80",
     };
     struct event_base *base = event_base_new();
-    struct srv_net_opts opts = {NULL, NULL, 0, 0, 0};
+    struct srv_net_opts opts = {NULL, NULL, 0, 0, 0, 0, 0};
     struct pki_err err = {0, ""};
     struct srv_net *net, *again;
     size_t i;

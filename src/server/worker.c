@@ -1,0 +1,182 @@
+/* worker.c - one worker process of pkictl server: its own store handle,
+ * signer and audit handle, an event loop on the shared listening socket,
+ * and the timers (docs/server.md, "Processes"). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "server.h"
+
+#define SRV_TICK_SECONDS 60
+
+static int tls_load(struct srv *s, struct pki_err *err)
+{
+    char crt[SRV_PATH_MAX], key[SRV_PATH_MAX];
+    SSL_CTX *ctx;
+
+    if (srv_path(s, "server.crt", crt, sizeof(crt), err) != 0 ||
+        srv_path(s, "server.key", key, sizeof(key), err) != 0)
+        return err->code;
+    /* A new context each time: a half-written pair (another worker is
+     * renewing it) fails the key check and the old context stays. */
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)) {
+        SSL_CTX_free(ctx);
+        return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "TLS context");
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        SSL_CTX_free(ctx);
+        return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "%s: cannot load the API certificate", crt);
+    }
+    if (s->tls == NULL) {
+        s->tls = ctx;
+        return 0;
+    }
+    /* The listener keeps its SSL_CTX pointer: move the new certificate and
+     * key into it (new connections get them; open ones keep theirs). */
+    if (SSL_CTX_use_certificate_chain_file(s->tls, crt) != 1 ||
+        SSL_CTX_use_PrivateKey_file(s->tls, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(s->tls) != 1) {
+        SSL_CTX_free(ctx);
+        return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "%s: cannot reload the API certificate", crt);
+    }
+    SSL_CTX_free(ctx);
+    return 0;
+}
+
+int srv_tls_reload(struct srv *s, struct pki_err *err)
+{
+    if (s->opt->insecure_http)
+        return 0;
+    return tls_load(s, err);
+}
+
+/* Another worker may have renewed server.crt (at a rotation): reload when
+ * the file changed. */
+static void tls_follow(struct srv *s, struct timespec *seen)
+{
+    char crt[SRV_PATH_MAX];
+    struct pki_err err = {0};
+    struct stat st;
+
+    if (s->opt->insecure_http || srv_path(s, "server.crt", crt, sizeof(crt), &err) != 0 ||
+        stat(crt, &st) != 0)
+        return;
+    if (st.st_mtim.tv_sec == seen->tv_sec && st.st_mtim.tv_nsec == seen->tv_nsec)
+        return;
+    if (srv_tls_reload(s, &err) == 0)
+        *seen = st.st_mtim;
+}
+
+struct worker_loop {
+    struct srv *s;
+    int ticks;
+    struct timespec crt_seen;
+};
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    struct worker_loop *w = arg;
+
+    (void)sig, (void)what;
+    event_base_loopexit(w->s->base, NULL);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker_loop *w = arg;
+    struct srv *s = w->s;
+    struct pki_err err = {0};
+
+    (void)fd, (void)what;
+    if (s->audit_unsynced > 0)
+        srv_checkpoint(s);
+    tls_follow(s, &w->crt_seen);
+    /* Pruning and renewing the API certificate are one worker's job. */
+    if (++w->ticks % SRV_TICK_SECONDS != 0 || s->worker != 0)
+        return;
+    srv_state_prune(s);
+    if (!s->opt->insecure_http &&
+        (srv_tls_refresh(s, 0, &err) != 0 || srv_tls_reload(s, &err) != 0))
+        fprintf(stderr, "pkictl server: API certificate: %s\n", err.msg);
+}
+
+static int serve(struct srv *s, int fd, struct pki_err *err)
+{
+    struct srv_net_opts no = {0};
+    struct event *sigterm = NULL, *sigint = NULL, *tick = NULL;
+    struct worker_loop w = {0};
+    struct timeval one = {1, 0};
+    int rc = PKI_ERR_INTERNAL;
+
+    w.s = s;
+    s->base = event_base_new();
+    if (s->base == NULL)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "cannot create the event loop");
+    no.tls = s->opt->insecure_http ? NULL : s->tls;
+    no.request_timeout_ms = s->opt->request_timeout_ms > 0 ? s->opt->request_timeout_ms : 10000;
+    no.idle_timeout_ms = 60000;
+    no.max_conns = 1024;
+    no.listen_fd = fd;
+    no.has_listen_fd = 1;
+    s->net = srv_net_new(s->base, &no, srv_handle, s, err);
+    if (s->net == NULL)
+        return err->code;
+    tls_follow(s, &w.crt_seen);
+    sigterm = evsignal_new(s->base, SIGTERM, on_signal, &w);
+    sigint = evsignal_new(s->base, SIGINT, on_signal, &w);
+    tick = event_new(s->base, -1, EV_PERSIST, on_tick, &w);
+    if (sigterm == NULL || sigint == NULL || tick == NULL || evsignal_add(sigterm, NULL) != 0 ||
+        evsignal_add(sigint, NULL) != 0 || event_add(tick, &one) != 0)
+        pki_err_set(err, PKI_ERR_INTERNAL, "cannot set up signals and timers");
+    else
+        rc = event_base_dispatch(s->base) < 0
+                 ? pki_err_set(err, PKI_ERR_INTERNAL, "event loop failed") : 0;
+    if (tick != NULL)
+        event_free(tick);
+    if (sigint != NULL)
+        event_free(sigint);
+    if (sigterm != NULL)
+        event_free(sigterm);
+    return rc;
+}
+
+int srv_worker_main(struct srv *s, int index, int fd)
+{
+    pid_t parent = getppid();
+    struct pki_err err = {0};
+    sigset_t none;
+    int rc;
+
+    /* A worker never outlives the supervisor: a kill -9 of the server
+     * stops every process, as a crash would. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        return 1;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    s->worker = index;
+    s->metrics = &s->shared->metrics[index];
+    rc = srv_state_open(s, 0, &err);
+    if (rc == 0 && !s->opt->insecure_http)
+        rc = tls_load(s, &err);
+    if (rc == 0)
+        rc = serve(s, fd, &err);
+    if (rc != 0)
+        fprintf(stderr, "pkictl server: worker %d: %s\n", index, err.msg);
+    if (s->net != NULL)
+        srv_net_free(s->net);
+    if (s->base != NULL)
+        event_base_free(s->base);
+    srv_state_close(s);
+    return rc == 0 ? 0 : 1;
+}
