@@ -120,6 +120,8 @@ static void issue(struct srv *s, const struct issue_in *in, struct srv_resp *res
         req.not_before = s->signing_not_before;
     if (s->prov.ops->issue(s->prov.ctx, &req, &der, serial, &err) != 0) {
         srv_resp_error(resp, err.code == PKI_ERR_INTERNAL ? 503 : 400, err.msg);
+        if (!srv_signer_alive(s->signer))
+            srv_worker_fail(s, err.msg);
         return;
     }
     if (pki_pem_encode("CERTIFICATE", der.data, der.len, &pem, &err) == 0 &&

@@ -75,6 +75,7 @@ struct srv {
     time_t signing_not_before, signing_not_after, root_not_after;
     uint64_t audit_unsynced;       /* issuance lines since the last checkpoint */
     int lock_fd;
+    int fatal;                     /* the worker must stop (its signer died) */
 };
 
 /* server.c: the supervisor process, and what every process shares */
@@ -87,6 +88,9 @@ void srv_checkpoint(struct srv *s);
 /* worker.c: one worker process serving the shared listening socket fd;
  * returns its exit status. */
 int srv_worker_main(struct srv *s, int index, int fd);
+/* Stops this worker after the current answer is written, with a non-zero
+ * status (the supervisor then stops the server). */
+void srv_worker_fail(struct srv *s, const char *why);
 time_t srv_now(void);  /* PKICTL_NOW=EPOCH or PKICTL_NOW=@FILE, else time(NULL) */
 int64_t srv_monotonic_ms(void);
 void srv_test_kill_at(const char *step); /* PKICTL_TEST_KILL_AT */

@@ -392,3 +392,8 @@ int srv_signer_issue(struct srv_signer *s, const struct pki_leaf_req *req, struc
     memcpy(serial, sn, PKI_LEAF_SERIAL_LEN);
     return PKI_OK;
 }
+
+int srv_signer_alive(const struct srv_signer *s)
+{
+    return s != NULL && !s->exited;
+}

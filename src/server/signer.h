@@ -35,6 +35,9 @@ PKI_MUST_CHECK struct srv_signer *srv_signer_start(const char *store_key_path, i
 /* Asks the signer to exit, waits for it, frees. */
 void srv_signer_stop(struct srv_signer *s);
 
+/* 0 once a call found the signer process gone (it is reaped), else 1. */
+int srv_signer_alive(const struct srv_signer *s);
+
 /* The signer's pid (tests kill it). */
 int srv_signer_pid(const struct srv_signer *s);
 

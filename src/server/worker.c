@@ -150,6 +150,19 @@ static int serve(struct srv *s, int fd, struct pki_err *err)
     return rc;
 }
 
+void srv_worker_fail(struct srv *s, const char *why)
+{
+    struct timeval flush = {0, 200000};
+
+    if (s->fatal)
+        return;
+    s->fatal = 1;
+    fprintf(stderr, "pkictl server: worker %d stops: %s\n", s->worker, why);
+    /* A moment for the 503 to reach the client before the loop ends. */
+    if (s->base != NULL)
+        event_base_loopexit(s->base, &flush);
+}
+
 int srv_worker_main(struct srv *s, int index, int fd)
 {
     pid_t parent = getppid();
@@ -173,6 +186,8 @@ int srv_worker_main(struct srv *s, int index, int fd)
         rc = serve(s, fd, &err);
     if (rc != 0)
         fprintf(stderr, "pkictl server: worker %d: %s\n", index, err.msg);
+    if (s->fatal)
+        rc = PKI_ERR_INTERNAL;
     if (s->net != NULL)
         srv_net_free(s->net);
     if (s->base != NULL)

@@ -74,11 +74,14 @@ PY
 #   srv_port                   the port in SRV_URL
 #   srv_wait_exit SECS         waits (bounded) for the server to exit by itself; sets
 #                              SRV_RC and clears SRV_PID; returns 1 if it still runs
-#   srv_signer_pid             the signer child's pid (empty if none)
+#   srv_worker_pids            the worker processes' pids, one a line
+#   srv_signer_pids            the signer processes' pids (the workers' children)
+#   srv_signer_pid             the first of them (empty if none)
 #   raw_http OUT REQ [opt=val...]  sends the bytes of file REQ over a raw socket to
 #                              SRV_URL's port and writes what came back to OUT as JSON
 #                              (see the python below for the options and fields)
 #   rget OUT PY_EXPR           jget on a raw_http result
+#   raw_load OUT               the summary of a raw_http result in RAW_* variables
 
 srv_port() { printf '%s\n' "${SRV_URL##*:}"; }
 
@@ -89,16 +92,19 @@ srv_wait_exit() {
         sleep 0.05
     done
     kill -0 "$SRV_PID" 2>/dev/null && return 1
-    wait "$SRV_PID" 2>/dev/null
+    wait "$SRV_PID"
     SRV_RC=$?
     SRV_PID=
     return 0
-}
+} 2>/dev/null   # not bash's "Killed" notice: a killed server is what is tested
 
-srv_signer_pid() {
-    [ -n "$SRV_PID" ] || return 0
-    pgrep -P "$SRV_PID" | head -n1
+# The supervisor (SRV_PID) forks the workers; each worker forks its signer.
+srv_worker_pids() { [ -n "$SRV_PID" ] && pgrep -P "$SRV_PID"; }
+srv_signer_pids() {
+    local w
+    for w in $(srv_worker_pids); do pgrep -P "$w"; done
 }
+srv_signer_pid() { srv_signer_pids | head -n1; }
 
 # Options: tls=CAFILE (TLS, verifying the server with CAFILE), trickle=SECS (one byte
 # at a time, this long apart; stops sending once an answer arrives), send=N (only the
@@ -183,7 +189,36 @@ if sep:
     res["cl_ok"] = cl.isdigit() and int(cl) == len(body)
     res["body"] = body.decode("utf-8", "replace")
 json.dump(res, open(out, "w"))
+try:
+    ej = isinstance(json.loads(res["body"]).get("error"), str)
+except (ValueError, AttributeError):
+    ej = False
+open(out + ".body", "w").write(res["body"])
+open(out + ".sum", "w").write("%d %d %d %d %.3f %.3f\n" % (res["status"], ej, res["cl_ok"], res["eof"],
+                                                         res["t_answer"], res["t_eof"]))
 PY
 }
 
 rget() { jget "$1" "$2"; }
+# raw_load OUT: a raw_http result into RAW_STATUS, RAW_ERRJSON (1: the body is
+# {"error": "..."}), RAW_CLOK, RAW_EOF (1/0), RAW_TANSWER, RAW_TEOF and RAW_BODY (a file)
+raw_load() {
+    RAW_STATUS=0 RAW_ERRJSON=0 RAW_CLOK=0 RAW_EOF=0 RAW_TANSWER=-1 RAW_TEOF=-1
+    read -r RAW_STATUS RAW_ERRJSON RAW_CLOK RAW_EOF RAW_TANSWER RAW_TEOF <"$1.sum"
+    RAW_BODY="$1.body"
+}
+
+# srv_san_clean "what" [FILE]: FILE (default: the last server's stderr) holds no
+# sanitizer report (ASan/LSan/UBSan builds; always passes on a normal build).
+srv_san_clean() {
+    local f=${2:-$T_TMP/server.err}
+    local re='ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer'
+    if grep -Eq "$re" "$f" 2>/dev/null; then not_ok "$1: no sanitizer report" "$(grep -E -m 3 "$re" "$f")"
+    else ok "$1: no sanitizer report"; fi
+}
+# srv_stop_clean "what": srv_stop, and the server exited 0 with no sanitizer report
+srv_stop_clean() {
+    srv_stop
+    is_eq "$1: clean stop (exit 0)" "$SRV_RC" 0
+    srv_san_clean "$1"
+}
