@@ -83,7 +83,7 @@ static const struct option server_opts[] = {
 
 static int parse_flags(int argc, char **argv, struct srv_options *o)
 {
-    int c, secs, rc = EXIT_OK;
+    int c, secs = 0, rc = EXIT_OK;
 
     opterr = 0;
     optind = 1;

@@ -234,7 +234,9 @@ void srv_api_sign(struct srv *s, const struct srv_http_req *req,
     }
     if (!allowed(pol, service, resp) || !rate_ok(s, resp))
         goto out;
-    len = i2d_PUBKEY(X509_REQ_get0_pubkey(csr), &spki);
+    /* The SPKI as the CSR holds it: i2d_PUBKEY would re-encode through
+     * OpenSSL's encoder set-up (~0.75M instructions per call in 3.0). */
+    len = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(csr), &spki);
     if (len <= 0) {
         srv_resp_error(resp, 400, "the CSR's public key cannot be encoded");
         goto out;

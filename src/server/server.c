@@ -170,6 +170,10 @@ int srv_state_open(struct srv *s, int may_bootstrap, struct pki_err *err)
         snprintf(keypath, sizeof(keypath), "%s", s->opt->store_key_file);
     else if (srv_path(s, "store.key", keypath, sizeof(keypath), err) != 0)
         return err->code;
+    if (!fresh && !fs_exists(keypath))
+        return pki_err_set(err, PKI_ERR_NOTFOUND, "store key %s is missing: the CA keys in the store "
+                           "cannot be decrypted without it; restore it, or give its place "
+                           "with --store-key-file", keypath);
     s->signer = srv_signer_start(keypath, fresh, err);
     if (s->signer == NULL || srv_provider_get("consul", s->signer, &s->prov, err) != 0)
         return err->code;
@@ -270,7 +274,7 @@ static int supervise(pid_t *pids, int n, struct pki_err *err)
 {
     sigset_t set;
     siginfo_t si;
-    int i, status, rc = 0, left = n;
+    int i, status, rc = 0, left = n, stopping = 0;
 
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -280,6 +284,7 @@ static int supervise(pid_t *pids, int n, struct pki_err *err)
         if (sigwaitinfo(&set, &si) < 0)
             continue;
         if (si.si_signo != SIGCHLD) {
+            stopping = 1;
             fprintf(stderr, "pkictl server: %s, shutting down\n",
                     si.si_signo == SIGTERM ? "SIGTERM" : "SIGINT");
             kill_all(pids, n, SIGTERM);
@@ -290,7 +295,8 @@ static int supervise(pid_t *pids, int n, struct pki_err *err)
                 continue;
             pids[i] = 0;
             left--;
-            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+                (stopping && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM))
                 continue;
             if (rc == 0)
                 rc = pki_err_set(err, PKI_ERR_INTERNAL, "worker %d %s %d; stopping the server",

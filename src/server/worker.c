@@ -136,11 +136,18 @@ static int serve(struct srv *s, int fd, struct pki_err *err)
     sigint = evsignal_new(s->base, SIGINT, on_signal, &w);
     tick = event_new(s->base, -1, EV_PERSIST, on_tick, &w);
     if (sigterm == NULL || sigint == NULL || tick == NULL || evsignal_add(sigterm, NULL) != 0 ||
-        evsignal_add(sigint, NULL) != 0 || event_add(tick, &one) != 0)
+        evsignal_add(sigint, NULL) != 0 || event_add(tick, &one) != 0) {
         pki_err_set(err, PKI_ERR_INTERNAL, "cannot set up signals and timers");
-    else
+    } else {
+        /* The supervisor forked us with SIGTERM/SIGINT blocked; one that
+         * came early is delivered now, to the handler, as a clean stop. */
+        sigset_t none;
+
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         rc = event_base_dispatch(s->base) < 0
                  ? pki_err_set(err, PKI_ERR_INTERNAL, "event loop failed") : 0;
+    }
     if (tick != NULL)
         event_free(tick);
     if (sigint != NULL)
@@ -167,7 +174,6 @@ int srv_worker_main(struct srv *s, int index, int fd)
 {
     pid_t parent = getppid();
     struct pki_err err = {0};
-    sigset_t none;
     int rc;
 
     /* A worker never outlives the supervisor: a kill -9 of the server
@@ -175,8 +181,6 @@ int srv_worker_main(struct srv *s, int index, int fd)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)
         return 1;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
     s->worker = index;
     s->metrics = &s->shared->metrics[index];
     rc = srv_state_open(s, 0, &err);
