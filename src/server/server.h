@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "audit.h"
+#include "csrfast.h"
 #include "caconfig.h"
 #include "err.h"
 #include "metrics.h"
@@ -76,6 +77,7 @@ struct srv {
     uint64_t audit_unsynced;       /* issuance lines since the last checkpoint */
     int lock_fd;
     int fatal;                     /* the worker must stop (its signer died) */
+    struct pki_csr_verifier *csrv; /* the sign endpoint's CSR reader (csrfast.h) */
 };
 
 /* server.c: the supervisor process, and what every process shares */

@@ -183,7 +183,8 @@ int srv_worker_main(struct srv *s, int index, int fd)
         return 1;
     s->worker = index;
     s->metrics = &s->shared->metrics[index];
-    rc = srv_state_open(s, 0, &err);
+    s->csrv = pki_csr_verifier_new(&err);
+    rc = s->csrv == NULL ? err.code : srv_state_open(s, 0, &err);
     if (rc == 0 && !s->opt->insecure_http)
         rc = tls_load(s, &err);
     if (rc == 0)
@@ -197,5 +198,6 @@ int srv_worker_main(struct srv *s, int index, int fd)
     if (s->base != NULL)
         event_base_free(s->base);
     srv_state_close(s);
+    pki_csr_verifier_free(s->csrv);
     return rc == 0 ? 0 : 1;
 }
