@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cert.h"
 #include "key.h"
 #include "leaf.h"
 
@@ -60,20 +61,6 @@ static int set_serial(X509 *x, struct pki_err *err)
     return rc;
 }
 
-static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, struct pki_err *err)
-{
-    X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, ctx, nid, value);
-    int ok;
-
-    if (ext == NULL)
-        return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot build extension %s", OBJ_nid2sn(nid));
-    ok = X509_add_ext(x, ext, -1);
-    X509_EXTENSION_free(ext);
-    if (ok != 1)
-        return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot add extension %s", OBJ_nid2sn(nid));
-    return PKI_OK;
-}
-
 static int add_extensions(X509 *x, const struct pki_cacert_params *p, struct pki_err *err)
 {
     char uri[TD_MAX + 32], nc[TD_MAX + 32];
@@ -86,19 +73,19 @@ static int add_extensions(X509 *x, const struct pki_cacert_params *p, struct pki
     /* OpenSSL and Go match a URI constraint without a leading '.' against
      * the URI's host exactly: leaves can name no other trust domain. */
     snprintf(nc, sizeof(nc), "critical,permitted;URI:%s", p->trust_domain);
-    rc = add_ext(x, &ctx, NID_basic_constraints,
+    rc = pki_cert_add_ext(x, &ctx, NID_basic_constraints,
                  p->issuer ? "critical,CA:TRUE,pathlen:0" : "critical,CA:TRUE", err);
     if (rc == PKI_OK)
-        rc = add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature",
+        rc = pki_cert_add_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature",
                      err);
     if (rc == PKI_OK)
-        rc = add_ext(x, &ctx, NID_subject_alt_name, uri, err);
+        rc = pki_cert_add_ext(x, &ctx, NID_subject_alt_name, uri, err);
     if (rc == PKI_OK)
-        rc = add_ext(x, &ctx, NID_name_constraints, nc, err);
+        rc = pki_cert_add_ext(x, &ctx, NID_name_constraints, nc, err);
     if (rc == PKI_OK)
-        rc = add_ext(x, &ctx, NID_subject_key_identifier, "hash", err);
+        rc = pki_cert_add_ext(x, &ctx, NID_subject_key_identifier, "hash", err);
     if (rc == PKI_OK)
-        rc = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err);
+        rc = pki_cert_add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err);
     return rc;
 }
 
@@ -200,7 +187,7 @@ static int replace_aki(X509 *y, X509 *signer, struct pki_err *err)
     while ((i = X509_get_ext_by_NID(y, NID_authority_key_identifier, -1)) >= 0)
         X509_EXTENSION_free(X509_delete_ext(y, i));
     X509V3_set_ctx(&ctx, signer, y, NULL, NULL, 0);
-    return add_ext(y, &ctx, NID_authority_key_identifier, "keyid:always", err);
+    return pki_cert_add_ext(y, &ctx, NID_authority_key_identifier, "keyid:always", err);
 }
 
 X509 *pki_cacert_cross_sign(X509 *cert, X509 *signer, EVP_PKEY *signer_key, time_t now,

@@ -32,7 +32,7 @@ static int set_serial(X509 *x, struct pki_err *err)
     return rc;
 }
 
-static int add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, struct pki_err *err)
+int pki_cert_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value, struct pki_err *err)
 {
     X509_EXTENSION *ext = X509V3_EXT_nconf_nid(NULL, ctx, nid, value);
     int ok;
@@ -99,18 +99,18 @@ static int add_extensions(X509 *x, const struct pki_cert_params *p, struct pki_e
         snprintf(bc, sizeof(bc), "critical,CA:TRUE,pathlen:%d", p->ca_path_len);
     else
         snprintf(bc, sizeof(bc), "critical,CA:%s", p->role == PKI_ROLE_CA ? "TRUE" : "FALSE");
-    rc = add_ext(x, &ctx, NID_basic_constraints, bc, err);
+    rc = pki_cert_add_ext(x, &ctx, NID_basic_constraints, bc, err);
     if (rc == PKI_OK)
-        rc = add_ext(x, &ctx, NID_key_usage, key_usage(p), err);
+        rc = pki_cert_add_ext(x, &ctx, NID_key_usage, key_usage(p), err);
     if (rc == PKI_OK && ext_key_usage(p->role) != NULL)
-        rc = add_ext(x, &ctx, NID_ext_key_usage, ext_key_usage(p->role), err);
+        rc = pki_cert_add_ext(x, &ctx, NID_ext_key_usage, ext_key_usage(p->role), err);
     /* RFC 5280 4.2.1.2 method 1. The issuer's key is deliberately not given
      * to the context: for a self-signed certificate the AKI then copies the
      * SKI just added, where OpenSSL 3.0 would otherwise re-encode the key. */
     if (rc == PKI_OK)
-        rc = add_ext(x, &ctx, NID_subject_key_identifier, "hash", err);
+        rc = pki_cert_add_ext(x, &ctx, NID_subject_key_identifier, "hash", err);
     if (rc == PKI_OK)
-        rc = add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err);
+        rc = pki_cert_add_ext(x, &ctx, NID_authority_key_identifier, "keyid:always", err);
     if (rc == PKI_OK && p->nhosts > 0)
         rc = add_sans(x, p, err);
     return rc;

@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "err.h"
 #include "name.h"
@@ -72,6 +73,11 @@ int pki_cert_is_ca(X509 *cert);
 size_t pki_cert_hosts(X509 *cert, char (*out)[PKI_NAME_DNS_MAX + 1], size_t max);
 
 /* Formats t as "YYYY-MM-DD HH:MM:SS UTC" (style 0), "YYYY-MM-DD" (1) or RFC 3339 (2). */
+/* Adds the extension nid with value in openssl.cnf syntax ("critical,CA:TRUE")
+ * to x, resolved in ctx (issuer and subject set for SKI/AKI). */
+PKI_MUST_CHECK int pki_cert_add_ext(X509 *x, X509V3_CTX *ctx, int nid, const char *value,
+                                    struct pki_err *err);
+
 void pki_time_format(time_t t, int style, char *buf, size_t len);
 
 #endif

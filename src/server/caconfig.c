@@ -216,7 +216,7 @@ static int spec_agrees(const struct key_input *in, const struct pki_key_spec *ke
                        struct pki_err *err)
 {
     struct pki_key_spec given = *key;
-    enum pki_key_type type;
+    enum pki_key_type type = key->type;
 
     if (in->type != NULL && (type_from_name(in->type, &type, err) != PKI_OK ||
                              type != key->type))

@@ -194,22 +194,14 @@ int srv_state_load(struct srv *s, struct pki_err *err)
 
 int srv_state_write_ca_pem(struct srv *s, struct pki_err *err)
 {
-    char path[SRV_PATH_MAX];
     struct pki_buf b = {0};
-    struct fs_file f = {0};
     size_t i;
     int rc = 0;
 
-    if (srv_path(s, "ca.pem", path, sizeof(path), err) != 0)
-        return err->code;
     for (i = 0; i < s->roots.n && rc == 0; i++)
         rc = pki_buf_append(&b, s->roots.v[i].root_pem, strlen(s->roots.v[i].root_pem), err);
-    if (rc == 0) {
-        f.path = path;
-        f.data = &b;
-        f.replace = 1;
-        rc = fs_write_atomic(&f, err);
-    }
+    if (rc == 0)
+        rc = srv_write_file(s, "ca.pem", &b, err);
     pki_buf_free(&b);
     return rc;
 }

@@ -227,22 +227,30 @@ static int prepare(struct srv *s, struct pki_err *err)
     return rc;
 }
 
-static int write_addr(struct srv *s, const char *url, struct pki_err *err)
+int srv_write_file(const struct srv *s, const char *name, const struct pki_buf *data,
+                   struct pki_err *err)
 {
-    char path[SRV_PATH_MAX], line[310];
-    struct pki_buf b = {0};
+    char path[SRV_PATH_MAX];
     struct fs_file f = {0};
-    int rc;
 
-    if (srv_path(s, "server.addr", path, sizeof(path), err) != 0)
-        return err->code;
-    snprintf(line, sizeof(line), "%s\n", url);
-    if (pki_buf_set(&b, line, strlen(line), err) != 0)
+    if (srv_path(s, name, path, sizeof(path), err) != 0)
         return err->code;
     f.path = path;
-    f.data = &b;
+    f.data = data;
     f.replace = 1;
-    rc = fs_write_atomic(&f, err);
+    return fs_write_atomic(&f, err);
+}
+
+static int write_addr(struct srv *s, const char *url, struct pki_err *err)
+{
+    struct pki_buf b = {0};
+    int rc;
+
+    if (pki_buf_set(&b, url, strlen(url), err) != 0 || pki_buf_append(&b, "\n", 1, err) != 0) {
+        pki_buf_free(&b);
+        return err->code;
+    }
+    rc = srv_write_file(s, "server.addr", &b, err);
     pki_buf_free(&b);
     return rc;
 }

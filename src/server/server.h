@@ -98,6 +98,9 @@ int64_t srv_monotonic_ms(void);
 void srv_test_kill_at(const char *step); /* PKICTL_TEST_KILL_AT */
 PKI_MUST_CHECK int srv_path(const struct srv *s, const char *name, char *out, size_t len,
                             struct pki_err *err);
+/* Replaces DATA/name with data atomically (not a secret: mode 0600 by umask). */
+PKI_MUST_CHECK int srv_write_file(const struct srv *s, const char *name,
+                                  const struct pki_buf *data, struct pki_err *err);
 /* Appends an audit line and, for events other than issuance, checkpoints. */
 void srv_audit(struct srv *s, const char *event, json_t *fields);
 
