@@ -65,6 +65,7 @@ struct srv_net {
     struct event_base *base;
     struct evconnlistener *listener;
     struct event *retry;
+    int shared_listener;  /* the socket is shared with other worker processes */
     SSL_CTX *tls;
     srv_handler_fn handler;
     void *arg;
@@ -369,6 +370,14 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->state = CONN_IDLE;
     c->deadline_armed = 1;
     arm(c->timer, net->request_ms);
+    /* libevent accepts until the backlog is empty, so on a shared socket
+     * the first worker to wake would take a burst of connections (wrk's 2
+     * all landed on one worker). Stepping back for a millisecond after each
+     * accept lets the other workers take the next ones. */
+    if (net->shared_listener) {
+        evconnlistener_disable(net->listener);
+        arm(net->retry, 1);
+    }
 }
 
 /* EMFILE and the like: the connection stays in the backlog and the listener
@@ -495,6 +504,7 @@ struct srv_net *srv_net_new(struct event_base *base, const struct srv_net_opts *
     /* A peer that closes while we write must not kill the server: libevent
      * writes with writev and OpenSSL with write, neither with MSG_NOSIGNAL. */
     signal(SIGPIPE, SIG_IGN);
+    net->shared_listener = opts->has_listen_fd;
     if (opts->has_listen_fd)
         net->listener = evconnlistener_new(base, on_accept, net,
                                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0,
