@@ -50,7 +50,7 @@ static void die(const char *what, const struct pki_err *err)
 /* The CSR's PEM text (malloc'd), made by the core as `pkictl csr` would. */
 static char *make_csr(EVP_PKEY *key)
 {
-    static const char *const sans[] = {"uri:" URI, "dns:web.example.com", "dns:web.internal"};
+    static const char *const sans[] = {("uri:" URI), "dns:web.example.com", "dns:web.internal"};
     struct pki_host h[3];
     struct pki_buf pem = {NULL, 0};
     struct pki_err err = {0, ""};
