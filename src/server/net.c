@@ -68,6 +68,7 @@ struct srv_net {
     int shared_listener;  /* the socket is shared with other worker processes */
     SSL_CTX *tls;
     srv_handler_fn handler;
+    void (*before_tls)(void *arg);
     void *arg;
     int request_ms, idle_ms;
     size_t max_conns, nconns;
@@ -320,6 +321,8 @@ static struct bufferevent *new_bev(struct srv_net *net, evutil_socket_t fd)
 
     if (net->tls == NULL)
         return bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (net->before_tls != NULL)
+        net->before_tls(net->arg);
     if ((ssl = SSL_new(net->tls)) == NULL)
         return NULL;
     /* On failure libevent frees ssl (BEV_OPT_CLOSE_ON_FREE) but not fd. */
@@ -497,6 +500,7 @@ struct srv_net *srv_net_new(struct event_base *base, const struct srv_net_opts *
     net->base = base;
     net->tls = opts->tls;
     net->handler = handler;
+    net->before_tls = opts->before_tls;
     net->arg = arg;
     net->request_ms = opts->request_timeout_ms > 0 ? opts->request_timeout_ms : 10000;
     net->idle_ms = opts->idle_timeout_ms > 0 ? opts->idle_timeout_ms : 60000;

@@ -40,6 +40,9 @@ struct srv_net_opts {
                                   * (from srv_net_bind; worker processes share it),
                                   * used instead of binding `listen` */
     int has_listen_fd;
+    void (*before_tls)(void *arg); /* called with the handler's arg before each
+                                  * accepted connection gets its TLS session:
+                                  * where a renewed certificate is picked up */
 };
 
 /* Binds and listens on addr ("127.0.0.1:8555", port 0 picks one) and returns

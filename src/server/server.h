@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/types.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -61,6 +62,8 @@ struct srv {
     struct event_base *base;
     struct srv_net *net;
     SSL_CTX *tls;
+    struct timespec tls_mtime;     /* server.crt as last loaded into tls */
+    ino_t tls_ino;
     struct store *store;
     struct srv_signer *signer;
     struct srv_provider prov;      /* over signer: every CA key operation goes through it */

@@ -18,11 +18,15 @@
 static int tls_load(struct srv *s, struct pki_err *err)
 {
     char crt[SRV_PATH_MAX], key[SRV_PATH_MAX];
+    struct stat st;
     SSL_CTX *ctx;
 
     if (srv_path(s, "server.crt", crt, sizeof(crt), err) != 0 ||
         srv_path(s, "server.key", key, sizeof(key), err) != 0)
         return err->code;
+    /* Noted before reading: a file replaced meanwhile is loaded again. */
+    if (stat(crt, &st) != 0)
+        return pki_err_set(err, PKI_ERR_IO, "%s: %s", crt, strerror(errno));
     /* A new context each time: a half-written pair (another worker is
      * renewing it) fails the key check and the old context stays. */
     ctx = SSL_CTX_new(TLS_server_method());
@@ -39,6 +43,8 @@ static int tls_load(struct srv *s, struct pki_err *err)
     }
     if (s->tls == NULL) {
         s->tls = ctx;
+        s->tls_mtime = st.st_mtim;
+        s->tls_ino = st.st_ino;
         return 0;
     }
     /* The listener keeps its SSL_CTX pointer: move the new certificate and
@@ -50,6 +56,8 @@ static int tls_load(struct srv *s, struct pki_err *err)
         return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "%s: cannot reload the API certificate", crt);
     }
     SSL_CTX_free(ctx);
+    s->tls_mtime = st.st_mtim;
+    s->tls_ino = st.st_ino;
     return 0;
 }
 
@@ -60,27 +68,30 @@ int srv_tls_reload(struct srv *s, struct pki_err *err)
     return tls_load(s, err);
 }
 
-/* Another worker may have renewed server.crt (at a rotation): reload when
- * the file changed. */
-static void tls_follow(struct srv *s, struct timespec *seen)
+/* Another worker may have renewed server.crt (at a rotation; it is
+ * replaced by rename): reload when the file changed. Called before every
+ * TLS session, so a client that saw a rotation answered is never handed
+ * the old certificate by another worker, and by the tick. */
+static void tls_follow(void *arg)
 {
+    struct srv *s = arg;
     char crt[SRV_PATH_MAX];
     struct pki_err err = {0};
     struct stat st;
 
-    if (s->opt->insecure_http || srv_path(s, "server.crt", crt, sizeof(crt), &err) != 0 ||
-        stat(crt, &st) != 0)
+    if (s->opt->insecure_http || s->tls == NULL ||
+        srv_path(s, "server.crt", crt, sizeof(crt), &err) != 0 || stat(crt, &st) != 0)
         return;
-    if (st.st_mtim.tv_sec == seen->tv_sec && st.st_mtim.tv_nsec == seen->tv_nsec)
+    if (st.st_ino == s->tls_ino && st.st_mtim.tv_sec == s->tls_mtime.tv_sec &&
+        st.st_mtim.tv_nsec == s->tls_mtime.tv_nsec)
         return;
-    if (srv_tls_reload(s, &err) == 0)
-        *seen = st.st_mtim;
+    if (srv_tls_reload(s, &err) != 0)
+        fprintf(stderr, "pkictl server: worker %d: API certificate: %s\n", s->worker, err.msg);
 }
 
 struct worker_loop {
     struct srv *s;
     int ticks;
-    struct timespec crt_seen;
 };
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
@@ -100,7 +111,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     if (s->audit_unsynced > 0)
         srv_checkpoint(s);
-    tls_follow(s, &w->crt_seen);
+    tls_follow(s);
     /* Pruning and renewing the API certificate are one worker's job. */
     if (++w->ticks % SRV_TICK_SECONDS != 0 || s->worker != 0)
         return;
@@ -128,10 +139,10 @@ static int serve(struct srv *s, int fd, struct pki_err *err)
     no.max_conns = 1024;
     no.listen_fd = fd;
     no.has_listen_fd = 1;
+    no.before_tls = tls_follow;
     s->net = srv_net_new(s->base, &no, srv_handle, s, err);
     if (s->net == NULL)
         return err->code;
-    tls_follow(s, &w.crt_seen);
     sigterm = evsignal_new(s->base, SIGTERM, on_signal, &w);
     sigint = evsignal_new(s->base, SIGINT, on_signal, &w);
     tick = event_new(s->base, -1, EV_PERSIST, on_tick, &w);

@@ -131,7 +131,8 @@ static void server_stop(struct server *s)
 
 static struct server *server_default(void)
 {
-    struct srv_net_opts opts = {NULL, NULL, TIMEOUT_MS, TIMEOUT_MS, 0, 0, 0};
+    struct srv_net_opts opts = {.request_timeout_ms = TIMEOUT_MS,
+                                 .idle_timeout_ms = TIMEOUT_MS};
 
     return server_start(&opts);
 }
@@ -498,7 +499,8 @@ static void slow_client_gets_408(void **state)
  * without an answer; one idle after a request at the idle timeout. */
 static void silent_and_idle_connections_closed(void **state)
 {
-    struct srv_net_opts opts = {NULL, NULL, TIMEOUT_MS, 2 * TIMEOUT_MS, 0, 0, 0};
+    struct srv_net_opts opts = {.request_timeout_ms = TIMEOUT_MS,
+                                 .idle_timeout_ms = 2 * TIMEOUT_MS};
     struct server *s = server_start(&opts);
     struct cli *c = cli_connect(s->port);
     struct resp r;
@@ -573,7 +575,8 @@ static void half_close_still_answered(void **state)
  * is usable again. */
 static void connection_cap(void **state)
 {
-    struct srv_net_opts opts = {NULL, NULL, 4 * WAIT_MS, 4 * WAIT_MS, 2, 0, 0};
+    struct srv_net_opts opts = {.request_timeout_ms = 4 * WAIT_MS,
+                                 .idle_timeout_ms = 4 * WAIT_MS, .max_conns = 2};
     struct server *s = server_start(&opts);
     struct cli *a = cli_connect(s->port), *b = cli_connect(s->port), *c;
     struct resp r;
@@ -640,8 +643,17 @@ static void backpressure_keeps_order(void **state)
     server_stop(s);
 }
 
+static atomic_int before_tls_calls;
+
+static void count_before_tls(void *arg)
+{
+    assert_null(arg); /* the handler's arg */
+    atomic_fetch_add(&before_tls_calls, 1);
+}
+
 /* TLS: a self-signed server certificate made with the core, a verified
- * handshake, two requests, then close_notify on "Connection: close". */
+ * handshake, two requests, then close_notify on "Connection: close".
+ * before_tls runs once per accepted connection. */
 static void tls_request(void **state)
 {
     struct pki_err err = {0, ""};
@@ -652,7 +664,7 @@ static void tls_request(void **state)
                                 .now = time(NULL), .subject_key = key, .issuer_key = key};
     X509 *cert;
     SSL_CTX *sctx = SSL_CTX_new(TLS_server_method()), *cctx = SSL_CTX_new(TLS_client_method());
-    struct srv_net_opts opts = {NULL, NULL, WAIT_MS, WAIT_MS, 0, 0, 0};
+    struct srv_net_opts opts = {.request_timeout_ms = WAIT_MS, .idle_timeout_ms = WAIT_MS};
     struct server *s;
     struct cli *c;
     struct resp r;
@@ -666,6 +678,8 @@ static void tls_request(void **state)
     assert_int_equal(SSL_CTX_use_certificate(sctx, cert), 1);
     assert_int_equal(SSL_CTX_use_PrivateKey(sctx, key), 1);
     opts.tls = sctx;
+    opts.before_tls = count_before_tls;
+    atomic_store(&before_tls_calls, 0);
     s = server_start(&opts);
 
     assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), cert), 1);
@@ -701,6 +715,7 @@ static void tls_request(void **state)
     cli_close(c);
 
     server_stop(s);
+    assert_int_equal(atomic_load(&before_tls_calls), 2);
     SSL_CTX_free(cctx);
     SSL_CTX_free(sctx);
     X509_free(cert);
@@ -715,7 +730,7 @@ static void listen_addresses(void **state)
         "127.0.0.1:123456", "[127.0.0.1]:80",
     };
     struct event_base *base = event_base_new();
-    struct srv_net_opts opts = {NULL, NULL, 0, 0, 0, 0, 0};
+    struct srv_net_opts opts = {0};
     struct pki_err err = {0, ""};
     struct srv_net *net, *again;
     size_t i;
