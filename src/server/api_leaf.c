@@ -52,71 +52,122 @@ static int rate_ok(struct srv *s, struct srv_resp *resp)
 
 /* The answer is written directly, not through jansson: it is the hot
  * path's only JSON (~150k instructions per leaf through json_dumps), and
- * every value is ours: PEM, hex, RFC 3339 times, a checked name and URI. */
-static int put_str(struct pki_buf *b, const char *key, const char *v, size_t n,
-                   struct pki_err *err)
+ * every value is ours: PEM, hex, RFC 3339 times, a checked name and URI.
+ * Two passes over the same code: the first counts, the second fills one
+ * allocation of exactly that size (appending piece by piece copied and
+ * wiped the growing body once per piece). */
+struct jw {
+    unsigned char *p; /* NULL: count only */
+    size_t len;
+};
+
+static void jw_raw(struct jw *w, const char *s, size_t n)
 {
-    char esc[8];
+    if (w->p != NULL)
+        memcpy(w->p + w->len, s, n);
+    w->len += n;
+}
+
+/* s as the inside of a JSON string (RFC 8259 section 7). */
+static void jw_esc(struct jw *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
     size_t i, from = 0;
 
-    if (pki_buf_append(b, "\"", 1, err) != 0 || pki_buf_append(b, key, strlen(key), err) != 0 ||
-        pki_buf_append(b, "\":\"", 3, err) != 0)
-        return err->code;
     for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)v[i];
+        unsigned char c = (unsigned char)s[i];
+        char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
+        jw_raw(w, s + from, i - from);
         if (c == '\n')
-            snprintf(esc, sizeof(esc), "\\n");
+            jw_raw(w, "\\n", 2);
         else
-            snprintf(esc, sizeof(esc), "\\u%04x", c);
-        if (pki_buf_append(b, v + from, i - from, err) != 0 ||
-            pki_buf_append(b, esc, strlen(esc), err) != 0)
-            return err->code;
+            jw_raw(w, esc, sizeof(esc));
         from = i + 1;
     }
-    if (pki_buf_append(b, v + from, n - from, err) != 0)
-        return err->code;
-    return pki_buf_append(b, "\",", 2, err);
+    jw_raw(w, s + from, n - from);
+}
+
+static void jw_key(struct jw *w, const char *key)
+{
+    jw_raw(w, "\"", 1);
+    jw_raw(w, key, strlen(key));
+    jw_raw(w, "\":\"", 3);
+}
+
+static void jw_str(struct jw *w, const char *key, const char *v)
+{
+    jw_key(w, key);
+    jw_esc(w, v, strlen(v));
+    jw_raw(w, "\",", 2);
+}
+
+struct leaf_answer {
+    const char *serial, *cert_pem, *chain_pem, *key_pem, *service, *uri;
+    size_t cert_pem_len, key_pem_len;
+    char valid_after[32], valid_before[32];
+    unsigned long long index;
+};
+
+static void leaf_json(struct jw *w, const struct leaf_answer *a)
+{
+    char tail[96];
+    int n;
+
+    jw_raw(w, "{", 1);
+    jw_str(w, "SerialNumber", a->serial);
+    jw_key(w, "CertPEM"); /* the leaf, then the intermediates */
+    jw_esc(w, a->cert_pem, a->cert_pem_len);
+    jw_esc(w, a->chain_pem, strlen(a->chain_pem));
+    jw_raw(w, "\",", 2);
+    if (a->key_pem != NULL) {
+        jw_key(w, "PrivateKeyPEM");
+        jw_esc(w, a->key_pem, a->key_pem_len);
+        jw_raw(w, "\",", 2);
+    }
+    jw_str(w, "Service", a->service);
+    jw_str(w, "ServiceURI", a->uri);
+    jw_str(w, "ValidAfter", a->valid_after);
+    jw_str(w, "ValidBefore", a->valid_before);
+    n = snprintf(tail, sizeof(tail), "\"CreateIndex\":%llu,\"ModifyIndex\":%llu}", a->index,
+                 a->index);
+    jw_raw(w, tail, (size_t)n);
 }
 
 static int leaf_body(struct srv *s, const struct issue_in *in, const char *uri,
-                     const struct pki_buf *cert_pem, const unsigned char *serial,
+                     const struct pki_buf *cert_pem, const char *sn,
                      const struct pki_leaf_req *req, struct pki_buf *b, struct pki_err *err)
 {
     struct pki_buf key_pem = {0};
-    char sn[PKI_LEAF_SERIAL_LEN * 3], va[32], vb[32], tail[96];
-    int rc;
+    struct leaf_answer a = {.serial = sn, .cert_pem = (const char *)cert_pem->data,
+                            .cert_pem_len = cert_pem->len, .chain_pem = s->leaf_chain_pem,
+                            .service = in->service, .uri = uri,
+                            .index = (unsigned long long)s->roots.v[0].modify_index};
+    struct jw w = {0};
 
-    pki_hex_colon(serial, PKI_LEAF_SERIAL_LEN, sn);
-    srv_time_rfc3339(req->not_before, va);
-    srv_time_rfc3339(req->not_after, vb);
-    rc = pki_buf_append(b, "{", 1, err);
-    if (rc == 0)
-        rc = put_str(b, "SerialNumber", sn, strlen(sn), err);
-    if (rc == 0)
-        rc = put_str(b, "CertPEM", (const char *)cert_pem->data, cert_pem->len, err);
-    if (rc == 0 && in->key != NULL) {
-        rc = pki_key_to_pem(in->key, &key_pem, err);
-        if (rc == 0)
-            rc = put_str(b, "PrivateKeyPEM", (const char *)key_pem.data, key_pem.len, err);
-        pki_buf_free(&key_pem);
+    if (in->key != NULL) {
+        if (pki_key_to_pem(in->key, &key_pem, err) != 0)
+            return err->code;
+        a.key_pem = (const char *)key_pem.data;
+        a.key_pem_len = key_pem.len;
     }
-    if (rc == 0)
-        rc = put_str(b, "Service", in->service, strlen(in->service), err);
-    if (rc == 0)
-        rc = put_str(b, "ServiceURI", uri, strlen(uri), err);
-    if (rc == 0)
-        rc = put_str(b, "ValidAfter", va, strlen(va), err);
-    if (rc == 0)
-        rc = put_str(b, "ValidBefore", vb, strlen(vb), err);
-    snprintf(tail, sizeof(tail), "\"CreateIndex\":%llu,\"ModifyIndex\":%llu}",
-             (unsigned long long)s->roots.v[0].modify_index,
-             (unsigned long long)s->roots.v[0].modify_index);
-    if (rc == 0)
-        rc = pki_buf_append(b, tail, strlen(tail), err);
-    return rc;
+    srv_time_rfc3339(req->not_before, a.valid_after);
+    srv_time_rfc3339(req->not_after, a.valid_before);
+    leaf_json(&w, &a);
+    pki_buf_free(b);
+    if ((b->data = OPENSSL_malloc(w.len + 1)) == NULL) {
+        pki_buf_free(&key_pem);
+        return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    }
+    b->len = w.len;
+    w.p = b->data;
+    w.len = 0;
+    leaf_json(&w, &a);
+    b->data[b->len] = '\0';
+    pki_buf_free(&key_pem);
+    return PKI_OK;
 }
 
 static void issue(struct srv *s, const struct issue_in *in, struct srv_resp *resp)
@@ -124,7 +175,7 @@ static void issue(struct srv *s, const struct issue_in *in, struct srv_resp *res
     struct pki_leaf_req req = {0};
     struct pki_buf der = {0}, pem = {0};
     unsigned char serial[PKI_LEAF_SERIAL_LEN];
-    char uri[PKI_SPIFFE_URI_MAX + 1];
+    char uri[PKI_SPIFFE_URI_MAX + 1], sn[PKI_LEAF_SERIAL_LEN * 3];
     struct pki_err err = {0};
     int64_t t0 = srv_monotonic_ms();
     time_t now = srv_now();
@@ -154,17 +205,13 @@ static void issue(struct srv *s, const struct issue_in *in, struct srv_resp *res
             srv_worker_fail(s, err.msg);
         return;
     }
-    pki_buf_free(&resp->body);
+    pki_hex_colon(serial, PKI_LEAF_SERIAL_LEN, sn);
     if (pki_pem_encode("CERTIFICATE", der.data, der.len, &pem, &err) != 0 ||
-        pki_buf_append(&pem, s->leaf_chain_pem, strlen(s->leaf_chain_pem), &err) != 0 ||
-        leaf_body(s, in, uri, &pem, serial, &req, &resp->body, &err) != 0) {
+        leaf_body(s, in, uri, &pem, sn, &req, &resp->body, &err) != 0) {
         srv_resp_error(resp, 500, err.msg);
     } else {
-        char sn[PKI_LEAF_SERIAL_LEN * 3];
-
         resp->status = 200;
         resp->content_type = "application/json";
-        pki_hex_colon(serial, PKI_LEAF_SERIAL_LEN, sn);
         srv_metrics_issued(s->metrics, in->ep, (double)(srv_monotonic_ms() - t0) / 1000.0);
         srv_audit(s, "leaf.issue", json_pack("{s:s,s:s,s:s,s:s,s:s}", "serial", sn, "service",
                                              in->service, "uri", uri, "accessor", in->accessor,
