@@ -13,6 +13,21 @@ static int no_store(struct pki_err *err)
     return pki_err_set(err, PKI_ERR_USAGE, "no store is open");
 }
 
+void store_on_write(struct store *s, void (*fn)(void *arg), void *arg)
+{
+    if (s == NULL)
+        return;
+    s->on_write = fn;
+    s->on_write_arg = arg;
+}
+
+static int written(struct store *s, int rc)
+{
+    if (rc == 0 && s->on_write != NULL)
+        s->on_write(s->on_write_arg);
+    return rc;
+}
+
 void store_close(struct store *s)
 {
     if (s != NULL)
@@ -35,7 +50,7 @@ int store_bootstrap(struct store *s, const struct store_meta *meta, const char *
     if (meta == NULL || config_json == NULL || root == NULL || operator_token == NULL)
         return pki_err_set(err, PKI_ERR_USAGE,
                            "bootstrap needs meta, a config, a root and an operator token");
-    return s->ops->bootstrap(s, meta, config_json, root, operator_token, err);
+    return written(s, s->ops->bootstrap(s, meta, config_json, root, operator_token, err));
 }
 
 int store_config_get(struct store *s, struct store_config *out, struct pki_err *err)
@@ -50,7 +65,7 @@ int store_config_set(struct store *s, const char *json, uint64_t *modify_index,
 {
     if (s == NULL)
         return no_store(err);
-    return s->ops->config_set(s, json, modify_index, err);
+    return written(s, s->ops->config_set(s, json, modify_index, err));
 }
 
 int store_roots_list(struct store *s, struct store_roots *out, struct pki_err *err)
@@ -68,7 +83,7 @@ int store_rotate(struct store *s, const struct store_root *new_root, const char 
     if (new_root == NULL || old_root_id == NULL || config_json == NULL)
         return pki_err_set(err, PKI_ERR_USAGE,
                            "rotation needs a new root, the old root's id and a config");
-    return s->ops->rotate(s, new_root, old_root_id, rotated_out_at, config_json, err);
+    return written(s, s->ops->rotate(s, new_root, old_root_id, rotated_out_at, config_json, err));
 }
 
 int store_root_set_intermediates(struct store *s, const char *root_id,
@@ -76,14 +91,14 @@ int store_root_set_intermediates(struct store *s, const char *root_id,
 {
     if (s == NULL)
         return no_store(err);
-    return s->ops->root_set_intermediates(s, root_id, intermediates_pem, err);
+    return written(s, s->ops->root_set_intermediates(s, root_id, intermediates_pem, err));
 }
 
 int store_root_delete(struct store *s, const char *root_id, struct pki_err *err)
 {
     if (s == NULL)
         return no_store(err);
-    return s->ops->root_delete(s, root_id, err);
+    return written(s, s->ops->root_delete(s, root_id, err));
 }
 
 int store_token_insert(struct store *s, struct store_token *tok, struct pki_err *err)
@@ -92,7 +107,7 @@ int store_token_insert(struct store *s, struct store_token *tok, struct pki_err 
         return no_store(err);
     if (tok == NULL)
         return pki_err_set(err, PKI_ERR_USAGE, "no token to insert");
-    return s->ops->token_insert(s, tok, err);
+    return written(s, s->ops->token_insert(s, tok, err));
 }
 
 int store_token_find(struct store *s, const char *secret_hash, struct store_token *out,
@@ -114,7 +129,7 @@ int store_token_delete(struct store *s, const char *accessor, struct pki_err *er
 {
     if (s == NULL)
         return no_store(err);
-    return s->ops->token_delete(s, accessor, err);
+    return written(s, s->ops->token_delete(s, accessor, err));
 }
 
 int store_audit_checkpoint_get(struct store *s, uint64_t *seq, char hash[65],

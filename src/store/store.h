@@ -104,6 +104,8 @@ struct store_ops {
 
 struct store {
     const struct store_ops *ops;
+    void (*on_write)(void *arg); /* store_on_write */
+    void *on_write_arg;
 };
 
 /* Opens (creating if absent, mode 0600) the SQLite store at path: WAL,
@@ -168,6 +170,12 @@ PKI_MUST_CHECK int store_audit_checkpoint_set(struct store *s, uint64_t seq, con
 /* *changed = 1 if another connection wrote since the last call (SQLite's
  * PRAGMA data_version), so cached roots/config/tokens must be reloaded. */
 PKI_MUST_CHECK int store_changed(struct store *s, int *changed, struct pki_err *err);
+
+/* fn(arg) runs after every successful write of what readers cache (meta,
+ * config, roots, tokens; not the audit checkpoint), before the write's
+ * function returns: the server's processes bump a shared counter there, so
+ * a cache is checked with one memory read instead of a store query. */
+void store_on_write(struct store *s, void (*fn)(void *arg), void *arg);
 
 void store_config_clear(struct store_config *c);
 void store_root_clear(struct store_root *r);   /* wipes the wrapped keys too */

@@ -763,6 +763,64 @@ static void test_changed_sees_other_handle_only(void **state)
     store_close(b);
 }
 
+static void count_write(void *arg)
+{
+    (*(int *)arg)++;
+}
+
+/* store_on_write: once per successful write of cached state; never for a
+ * refused write, a read, or the audit checkpoint. */
+static void test_on_write_hook(void **state)
+{
+    struct fix *f = *state;
+    struct pki_err err = {0, ""};
+    struct store_meta m;
+    struct store_root r;
+    struct store_token t, got;
+    struct store_config c;
+    uint64_t idx = 0;
+    int n = 0;
+
+    f->s = open_ok(f->path);
+    store_on_write(f->s, count_write, &n);
+    boot(f->s);
+    assert_int_equal(n, 1);
+    mk_meta(&m, "11111111-2222-3333-4444-555555555555");
+    mk_root(&r, "Z", T0);
+    mk_token(&t, "op2", HASH_B, "operator");
+    assert_int_not_equal(store_bootstrap(f->s, &m, "{}", &r, &t, &err), 0); /* once only */
+    store_root_clear(&r);
+    store_token_clear(&t);
+    assert_int_equal(n, 1);
+    assert_ok(store_config_set(f->s, "{\"v\":2}", &idx, &err), err);
+    assert_int_equal(n, 2);
+    rotate_to(f->s, "B", "A:id", T0 + DAY, "{\"v\":3}");
+    assert_int_equal(n, 3);
+    assert_ok(store_root_set_intermediates(f->s, "B:id", "B int2\n", &err), err);
+    assert_int_equal(n, 4);
+    assert_ok(store_root_delete(f->s, "A:id", &err), err);
+    assert_int_equal(n, 5);
+    assert_int_not_equal(store_root_delete(f->s, "A:id", &err), 0);
+    assert_int_equal(n, 5);
+    mk_token(&t, "svc", HASH_C, "service:web");
+    assert_ok(store_token_insert(f->s, &t, &err), err);
+    assert_int_equal(n, 6);
+    assert_int_not_equal(store_token_insert(f->s, &t, &err), 0); /* duplicate */
+    store_token_clear(&t);
+    assert_int_equal(n, 6);
+    assert_ok(store_token_delete(f->s, "svc", &err), err);
+    assert_int_equal(n, 7);
+    assert_int_not_equal(store_token_delete(f->s, "svc", &err), 0);
+    assert_ok(store_audit_checkpoint_set(f->s, 1, HASH_C, &err), err);
+    assert_ok(store_config_get(f->s, &c, &err), err);
+    store_config_clear(&c);
+    assert_int_not_equal(store_token_find(f->s, HASH_C, &got, &err), 0);
+    assert_int_equal(n, 7);
+    store_on_write(f->s, NULL, NULL);
+    assert_ok(store_config_set(f->s, "{\"v\":4}", &idx, &err), err);
+    assert_int_equal(n, 7);
+}
+
 /* A failure in the last step of a write undoes the earlier steps and the
  * index bump; the message names the store and SQLite's reason. */
 static void test_failed_write_rolls_back(void **state)
@@ -819,6 +877,7 @@ int main(void)
         T(test_audit_checkpoint),
         T(test_changed_sees_other_handle_only),
         T(test_failed_write_rolls_back),
+        T(test_on_write_hook),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
