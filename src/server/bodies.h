@@ -33,6 +33,21 @@ PKI_MUST_CHECK int srv_body_token_parse(const char *json, size_t len,
                                         char description[PKI_TOKEN_DESC_MAX + 1],
                                         struct pki_err *err);
 
+/* For tests (test_bodies.c, fuzz_bodies.c): the two paths of
+ * srv_body_sign_parse, which tries the fast one first. err is not NULL.
+ *
+ * srv__body_sign_fast reads only the usual body without jansson: {"CSR":
+ * "..."} with JSON whitespace between tokens and a string of bytes
+ * 0x20..0x7e and the escapes \n \r \t \/ \\ \". For any other body it
+ * returns SRV__BODY_NOT_FAST and touches neither *csr_pem nor err; otherwise
+ * its result (code, message, string) is srv__body_sign_slow's.
+ * srv__body_sign_slow is the jansson path, which reads every body. */
+#define SRV__BODY_NOT_FAST 1
+PKI_MUST_CHECK int srv__body_sign_fast(const char *json, size_t len, char **csr_pem,
+                                       struct pki_err *err);
+PKI_MUST_CHECK int srv__body_sign_slow(const char *json, size_t len, char **csr_pem,
+                                       struct pki_err *err);
+
 /* Internal to src/server: the strict JSON reading every body shares
  * (caconfig.c uses it too). Each fills err with a message naming the field.
  *

@@ -129,6 +129,255 @@ static void sign_body_size_limit(void **state)
     free(body);
 }
 
+/* ---- sign: the fast path against the jansson path ------------------------------ */
+
+/* A real P-256 request as clients send it (json.dumps of the PEM file). */
+#define REAL_LINES                                                                          \
+    "MIHHMHACAQAwDjEMMAoGA1UEAwwDd2ViMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcD", "QgAEovgAfz8P0HuJBea7" \
+    "Zz26Op15fQYHknHAAq2FT+LtVBnX/lKXrwsa845NDe0q", "uvRzsE1bRSnHVVGNpIIdvkI9uaAAMAoGCCqGSM4" \
+    "9BAMCA0cAMEQCIGm5gykaOZrq", "7ByHhSqjY6CgNIiRErIuNRMXNA4bFHOBAiA66FFDk3uplN+pgEIByWSj+N" \
+    "xJKerV", "xMhky5Ri4fOQLw=="
+
+/* The public parser's result equals the jansson path's: same code and
+ * message, or the same string. Returns the jansson path's code. */
+static int sign_same_as_slow(const char *json, size_t len)
+{
+    struct pki_err e_slow = {0, ""}, e_all = {0, ""};
+    char *v_slow = NULL, *v_all = NULL;
+    int rc_slow = srv__body_sign_slow(json, len, &v_slow, &e_slow);
+    int rc_all = srv_body_sign_parse(json, len, &v_all, &e_all);
+
+    if (rc_all != rc_slow)
+        fail_msg("%.60s: rc %d, jansson path %d (\"%s\")", json, rc_all, rc_slow, e_slow.msg);
+    if (rc_slow == PKI_OK) {
+        assert_string_equal(v_all, v_slow);
+    } else {
+        assert_int_equal(e_all.code, e_slow.code);
+        assert_string_equal(e_all.msg, e_slow.msg);
+        assert_null(v_all);
+    }
+    free(v_slow);
+    free(v_all);
+    return rc_slow;
+}
+
+/* The fast path takes json and decodes it to want, as the jansson path does. */
+static void fast_ok(const char *json, size_t len, const char *want)
+{
+    struct pki_err err = {0, ""};
+    char *csr = NULL;
+    int rc = srv__body_sign_fast(json, len, &csr, &err);
+
+    if (rc != PKI_OK)
+        fail_msg("%.60s: fast path rc %d (\"%s\")", json, rc, err.msg);
+    assert_string_equal(csr, want);
+    free(csr);
+    assert_int_equal(sign_same_as_slow(json, len), PKI_OK);
+}
+
+static void fast_ok_s(const char *json, const char *want)
+{
+    fast_ok(json, strlen(json), want);
+}
+
+/* The fast path refuses json with exactly the jansson path's message. */
+static void fast_refuses(const char *json, size_t len, const char *word)
+{
+    struct pki_err fast = {0, ""}, slow = {0, ""};
+    char *csr = NULL;
+
+    assert_err(srv__body_sign_fast(json, len, &csr, &fast), fast, PKI_ERR_INPUT, word);
+    assert_null(csr);
+    assert_err(srv__body_sign_slow(json, len, &csr, &slow), slow, PKI_ERR_INPUT, word);
+    assert_string_equal(fast.msg, slow.msg);
+    assert_int_equal(sign_same_as_slow(json, len), PKI_ERR_INPUT);
+}
+
+/* The fast path leaves json to jansson without touching anything, and the
+ * overall result is the jansson path's: want, with word in the value (PKI_OK)
+ * or in the message. */
+static void fast_declines(const char *json, size_t len, int want, const char *word)
+{
+    struct pki_err err = {0, "untouched"};
+    char *csr = (char *)"untouched";
+    int rc;
+
+    rc = srv__body_sign_fast(json, len, &csr, &err);
+    if (rc != SRV__BODY_NOT_FAST)
+        fail_msg("%.60s: the fast path answered %d", json, rc);
+    assert_string_equal(csr, "untouched");
+    assert_int_equal(err.code, 0);
+    assert_string_equal(err.msg, "untouched");
+    assert_int_equal(sign_same_as_slow(json, len), want);
+    csr = NULL;
+    if (want != PKI_OK) {
+        assert_err(srv_body_sign_parse(json, len, &csr, &err), err, want, word);
+        return;
+    }
+    assert_ok(srv_body_sign_parse(json, len, &csr, &err), err);
+    assert_str_has(csr, word);
+    free(csr);
+}
+
+static void fast_declines_s(const char *json, int want, const char *word)
+{
+    fast_declines(json, strlen(json), want, word);
+}
+
+static void sign_fast_takes_real_body(void **state)
+{
+    static const char *const lines[] = {REAL_LINES};
+    char body[1024], want[1024];
+    size_t i, b, w;
+
+    (void)state;
+    b = (size_t)snprintf(body, sizeof(body), "{\"CSR\": \"%s\\n", CSR_BEGIN);
+    w = (size_t)snprintf(want, sizeof(want), "%s\n", CSR_BEGIN);
+    for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        b += (size_t)snprintf(body + b, sizeof(body) - b, "%s\\n", lines[i]);
+        w += (size_t)snprintf(want + w, sizeof(want) - w, "%s\n", lines[i]);
+    }
+    snprintf(body + b, sizeof(body) - b, "-----END CERTIFICATE REQUEST-----\\n\"}");
+    snprintf(want + w, sizeof(want) - w, "-----END CERTIFICATE REQUEST-----\n");
+    fast_ok_s(body, want);
+    fast_ok_s("{\"CSR\": \"" CSR_JSON "\"}", CSR_PEM);
+    fast_ok_s("{\"CSR\":\"-----BEGIN NEW CERTIFICATE REQUEST-----\"}",
+              "-----BEGIN NEW CERTIFICATE REQUEST-----");
+}
+
+static void sign_fast_whitespace(void **state)
+{
+    (void)state;
+    fast_ok_s("{\"CSR\":\"" CSR_JSON "\"}", CSR_PEM);
+    fast_ok_s(" \t\r\n{ \t\r\n\"CSR\" \t\r\n: \t\r\n\"" CSR_JSON "\" \t\r\n} \t\r\n", CSR_PEM);
+    fast_ok_s("\n{\n  \"CSR\": \"" CSR_JSON "\"\n}\n", CSR_PEM);
+    /* Whitespace inside the string is part of the value. */
+    fast_ok_s("{\"CSR\": \"  " CSR_BEGIN "  \"}", "  " CSR_BEGIN "  ");
+}
+
+static void sign_fast_escapes(void **state)
+{
+    (void)state;
+    fast_ok_s("{\"CSR\": \"" CSR_BEGIN "\\n\"}", CSR_BEGIN "\n");
+    fast_ok_s("{\"CSR\": \"" CSR_BEGIN "\\r\\n\"}", CSR_BEGIN "\r\n");
+    fast_ok_s("{\"CSR\": \"\\t" CSR_BEGIN "\"}", "\t" CSR_BEGIN);
+    fast_ok_s("{\"CSR\": \"" CSR_BEGIN "\\nMII/\\/+\"}", CSR_BEGIN "\nMII//+");
+    fast_ok_s("{\"CSR\": \"" CSR_BEGIN "\\\\\"}", CSR_BEGIN "\\");
+    fast_ok_s("{\"CSR\": \"\\\"" CSR_BEGIN "\\\"\"}", "\"" CSR_BEGIN "\"");
+    fast_ok_s("{\"CSR\": \"\\\\\\\"\\/\\n\\r\\t" CSR_BEGIN "\"}", "\\\"/\n\r\t" CSR_BEGIN);
+    /* Every printable ASCII byte but the two that need escaping, raw. */
+    fast_ok_s("{\"CSR\": \" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`"
+              "abcdefghijklmnopqrstuvwxyz{|}~" CSR_BEGIN "\"}", " !#$%&'()*+,-./0123456789:;<=>"
+              "?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~" CSR_BEGIN);
+}
+
+/* Refusals of the value on the fast path read as the jansson path's. */
+static void sign_fast_value_refusals(void **state)
+{
+    char *body, *want;
+
+    (void)state;
+    fast_refuses("{\"CSR\": \"\"}", 11, "CSR is empty");
+    fast_refuses("{\"CSR\":\"MIIB\"}", 14, "CSR is not a PEM certificate request");
+    fast_refuses("{\"CSR\":\"-----BEGIN CERTIFICATE-----\\nMIIB\"}", 43, "no \"-----BEGIN");
+    body = csr_body_of(SRV_CSR_PEM_MAX);
+    want = strndup(body + 9, SRV_CSR_PEM_MAX);
+    assert_non_null(want);
+    fast_ok(body, strlen(body), want);
+    free(want);
+    free(body);
+    body = csr_body_of(SRV_CSR_PEM_MAX + 1);
+    fast_refuses(body, strlen(body), "CSR is larger than 16384 bytes");
+    free(body);
+}
+
+/* Bodies the fast path leaves to jansson: valid ones still work, refused ones
+ * keep jansson's message. */
+/* A byte the fast path must not copy, at every offset of a run long enough
+ * for its word-at-a-time scan. */
+static void sign_fast_declines_bad_byte_anywhere(void **state)
+{
+    static const unsigned char bad[] = {0x00, 0x01, 0x09, 0x0a, 0x1f, 0x7f, 0x80, 0xc3, 0xff,
+                                        '"', '\\'};
+    char body[128];
+    size_t i, at, head = strlen("{\"CSR\": \"" CSR_BEGIN), len;
+    struct pki_err err = {0, ""};
+    char *csr = NULL;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad); i++) {
+        for (at = 0; at < 24; at++) {
+            len = (size_t)snprintf(body, sizeof(body), "{\"CSR\": \"" CSR_BEGIN "%s\"}",
+                                   "AAAAAAAAAAAAAAAAAAAAAAAA");
+            body[head + at] = (char)bad[i];
+            if (srv__body_sign_fast(body, len, &csr, &err) != SRV__BODY_NOT_FAST)
+                fail_msg("byte 0x%02x at %zu: the fast path took it", bad[i], at);
+            (void)sign_same_as_slow(body, len);
+        }
+    }
+}
+
+static void sign_fast_declines(void **state)
+{
+    static const char nul[] = "{\"CSR\": \"" CSR_BEGIN "\0\"}";
+    char *big;
+
+    (void)state;
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "\\u000a\"}", PKI_OK, CSR_BEGIN "\n");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "\\u0000\"}", PKI_ERR_INPUT, "\\u0000");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "\\ud800\"}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "\\b\\f\"}", PKI_OK, CSR_BEGIN "\b\f");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "\\x\"}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"C\\u0053R\": \"" CSR_JSON "\"}", PKI_OK, CSR_PEM);
+    fast_declines_s("{\"csr\": \"" CSR_JSON "\"}", PKI_ERR_INPUT, "unknown field \"csr\"");
+    fast_declines_s("{\"CSRX\": \"" CSR_JSON "\"}", PKI_ERR_INPUT, "unknown field \"CSRX\"");
+    fast_declines_s("{\"CSR\": \"" CSR_JSON "\", \"TTL\": \"1h\"}", PKI_ERR_INPUT,
+                    "unknown field \"TTL\"");
+    fast_declines_s("{\"TTL\": \"1h\", \"CSR\": \"" CSR_JSON "\"}", PKI_ERR_INPUT,
+                    "unknown field \"TTL\"");
+    fast_declines_s("{\"CSR\": \"" CSR_JSON "\", \"CSR\": \"" CSR_JSON "\"}", PKI_ERR_INPUT,
+                    "duplicate");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "\nx\"}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "\tx\"}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines(nul, sizeof(nul) - 1, PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "\x7f\"}", PKI_OK, CSR_BEGIN "\x7f");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN " caf\xc3\xa9\"}", PKI_OK, "caf\xc3\xa9");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN " \xc3\x28\"}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("\xef\xbb\xbf{\"CSR\": \"" CSR_JSON "\"}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_JSON "\",}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_JSON "\"} x", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_JSON "\"}}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_JSON "\"} {}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_JSON "\"}\f", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_JSON "}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "\\\"}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"" CSR_BEGIN "\"x}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": \"a\" \"b\"}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\": {\"CSR\": \"" CSR_JSON "\"}}", PKI_ERR_INPUT,
+                    "CSR must be a string, not an object");
+    fast_declines_s("{\"CSR\": [\"" CSR_JSON "\"]}", PKI_ERR_INPUT, "not an array");
+    fast_declines_s("{\"CSR\": null}", PKI_ERR_INPUT, "not null");
+    fast_declines_s("[\"" CSR_JSON "\"]", PKI_ERR_INPUT, "must be a JSON object");
+    fast_declines_s("\"" CSR_JSON "\"", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{\"CSR\" \"" CSR_JSON "\"}", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("{}", PKI_ERR_INPUT, "missing field \"CSR\"");
+    fast_declines_s("{", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("   ", PKI_ERR_INPUT, "not valid JSON");
+    fast_declines_s("", PKI_ERR_INPUT, "empty request body");
+    fast_declines(NULL, 0, PKI_ERR_INPUT, "empty request body");
+    /* At the HTTP body limit the fast path reads it; one byte over, jansson
+     * refuses it by size. */
+    big = malloc(SRV_BODY_MAX + 1);
+    assert_non_null(big);
+    memset(big, ' ', SRV_BODY_MAX + 1);
+    memcpy(big, "{\"CSR\": \"" CSR_JSON "\"}", strlen("{\"CSR\": \"" CSR_JSON "\"}"));
+    fast_ok(big, SRV_BODY_MAX, CSR_PEM);
+    fast_declines(big, SRV_BODY_MAX + 1, PKI_ERR_INPUT, "larger than 65536 bytes");
+    free(big);
+}
+
 /* ---- token -------------------------------------------------------------------- */
 
 static int token(const char *json, struct pki_token_policy *p, char *desc, struct pki_err *err)
@@ -373,6 +622,12 @@ int main(void)
         cmocka_unit_test(sign_framing),
         cmocka_unit_test(sign_csr_length_bounds),
         cmocka_unit_test(sign_body_size_limit),
+        cmocka_unit_test(sign_fast_takes_real_body),
+        cmocka_unit_test(sign_fast_whitespace),
+        cmocka_unit_test(sign_fast_escapes),
+        cmocka_unit_test(sign_fast_value_refusals),
+        cmocka_unit_test(sign_fast_declines),
+        cmocka_unit_test(sign_fast_declines_bad_byte_anywhere),
         cmocka_unit_test(token_operator_ok),
         cmocka_unit_test(token_services_ok),
         cmocka_unit_test(token_needs_exactly_one_kind),
