@@ -61,11 +61,72 @@ static void method_not_allowed(struct srv_resp *resp, const char *allow)
 }
 
 /* Fills pol and accessor from the request's token, or answers 400/401/403. */
+/* Tokens seen since the store last changed, by the hash of their secret
+ * (never the secret): a known token is then checked without a store query.
+ * Unknown ones are not kept, so guessing cannot fill the table. Every
+ * change to the store empties it (srv_state_load). */
+#define TOKEN_CACHE_SLOTS 64
+
+struct srv_token_cache {
+    struct {
+        char hash[PKI_TOKEN_HASH_HEX + 1]; /* "" when the slot is free */
+        char accessor[STORE_ID_MAX];
+        struct pki_token_policy pol;
+    } slot[TOKEN_CACHE_SLOTS];
+};
+
+void srv_token_cache_clear(struct srv *s)
+{
+    size_t i;
+
+    if (s->tokens != NULL)
+        for (i = 0; i < TOKEN_CACHE_SLOTS; i++)
+            s->tokens->slot[i].hash[0] = '\0';
+}
+
+/* The hash is uniform: its first two hex digits pick the slot. */
+static size_t token_slot(const char *hash)
+{
+    unsigned v = 0;
+    int i;
+
+    for (i = 0; i < 2; i++)
+        v = v * 16 + (unsigned)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+    return v % TOKEN_CACHE_SLOTS;
+}
+
+static int token_lookup(struct srv *s, const char *hash, struct pki_token_policy *pol,
+                        char accessor[STORE_ID_MAX], struct pki_err *err)
+{
+    struct store_token tok = {0};
+    size_t i = token_slot(hash);
+    int rc;
+
+    if (s->tokens != NULL && strcmp(s->tokens->slot[i].hash, hash) == 0) {
+        *pol = s->tokens->slot[i].pol;
+        memcpy(accessor, s->tokens->slot[i].accessor, STORE_ID_MAX);
+        return 0;
+    }
+    rc = store_token_find(s->store, hash, &tok, err);
+    if (rc == 0)
+        rc = pki_token_policy_parse(tok.policy, pol, err);
+    if (rc == 0)
+        snprintf(accessor, STORE_ID_MAX, "%s", tok.accessor);
+    store_token_clear(&tok);
+    if (rc == 0 && s->tokens == NULL)
+        s->tokens = calloc(1, sizeof(*s->tokens)); /* none: no cache, still correct */
+    if (rc == 0 && s->tokens != NULL) {
+        memcpy(s->tokens->slot[i].hash, hash, sizeof(s->tokens->slot[i].hash));
+        memcpy(s->tokens->slot[i].accessor, accessor, STORE_ID_MAX);
+        s->tokens->slot[i].pol = *pol;
+    }
+    return rc;
+}
+
 static int authenticate(struct srv *s, const struct srv_http_req *req,
                         struct pki_token_policy *pol, char accessor[STORE_ID_MAX],
                         struct srv_resp *resp)
 {
-    struct store_token tok = {0};
     struct pki_err err = {0};
     char hash[PKI_TOKEN_HASH_HEX + 1];
     int rc;
@@ -79,16 +140,11 @@ static int authenticate(struct srv *s, const struct srv_http_req *req,
         return -1;
     }
     pki_token_hash(req->token, hash);
-    rc = store_token_find(s->store, hash, &tok, &err);
+    rc = token_lookup(s, hash, pol, accessor, &err);
     if (rc == PKI_ERR_NOTFOUND) {
         srv_resp_error(resp, 403, "ACL not found");
         return -1;
     }
-    if (rc == 0)
-        rc = pki_token_policy_parse(tok.policy, pol, &err);
-    if (rc == 0)
-        snprintf(accessor, STORE_ID_MAX, "%s", tok.accessor);
-    store_token_clear(&tok);
     if (rc != 0) {
         srv_resp_error(resp, 500, err.msg);
         return -1;
@@ -202,16 +258,26 @@ static void count_status(struct srv *s, int status)
         srv_metrics_error(s->metrics, SRV_ERRK_INTERNAL);
 }
 
-/* Another process (pkictl on the same store, or a second front end later)
- * may have changed the store: reload before answering from the cache. */
+/* Another worker may have changed the store (a rotation, a config, a
+ * token): every write bumps the shared counter, so one memory read tells
+ * whether the cache is current. Writers outside the server's processes
+ * are caught by the tick (srv_state_follow). */
 static void refresh_cache(struct srv *s)
 {
     struct pki_err err = {0};
-    int changed = 0;
+    uint64_t gen;
 
-    if (store_changed(s->store, &changed, &err) == 0 && changed &&
-        srv_state_load(s, &err) != 0)
+    if (s->shared == NULL) {
+        srv_state_follow(s);
+        return;
+    }
+    gen = srv_shared_gen(s->shared);
+    if (gen == s->gen_seen)
+        return;
+    if (srv_state_load(s, &err) != 0)
         fprintf(stderr, "pkictl server: reloading the store: %s\n", err.msg);
+    else
+        s->gen_seen = gen;
 }
 
 void srv_handle(void *arg, const struct srv_http_req *req, struct srv_resp *resp)

@@ -210,12 +210,13 @@ static void issue(struct srv *s, const struct issue_in *in, struct srv_resp *res
         leaf_body(s, in, uri, &pem, sn, &req, &resp->body, &err) != 0) {
         srv_resp_error(resp, 500, err.msg);
     } else {
+        const char *kv[10] = {"serial", sn, "service", in->service, "uri", uri, "accessor",
+                              in->accessor, "endpoint", in->ep == SRV_EP_LEAF ? "leaf" : "sign"};
+
         resp->status = 200;
         resp->content_type = "application/json";
         srv_metrics_issued(s->metrics, in->ep, (double)(srv_monotonic_ms() - t0) / 1000.0);
-        srv_audit(s, "leaf.issue", json_pack("{s:s,s:s,s:s,s:s,s:s}", "serial", sn, "service",
-                                             in->service, "uri", uri, "accessor", in->accessor,
-                                             "endpoint", in->ep == SRV_EP_LEAF ? "leaf" : "sign"));
+        srv_audit_issue(s, kv);
     }
     pki_buf_free(&der);
     pki_buf_free(&pem);

@@ -189,7 +189,18 @@ int srv_state_load(struct srv *s, struct pki_err *err)
         roots = (struct store_roots){0};
     }
     store_roots_clear(&roots);
+    srv_token_cache_clear(s); /* whatever changed the store may have been a token */
     return rc;
+}
+
+void srv_state_follow(struct srv *s)
+{
+    struct pki_err err = {0};
+    int changed = 0;
+
+    if (store_changed(s->store, &changed, &err) == 0 && changed &&
+        srv_state_load(s, &err) != 0)
+        fprintf(stderr, "pkictl server: reloading the store: %s\n", err.msg);
 }
 
 int srv_state_write_ca_pem(struct srv *s, struct pki_err *err)

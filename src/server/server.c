@@ -94,6 +94,16 @@ void srv_checkpoint(struct srv *s)
     s->audit_unsynced = 0;
 }
 
+void srv_audit_issue(struct srv *s, const char *const kv[10])
+{
+    struct pki_err err = {0};
+
+    if (s->audit != NULL && srv_audit_append_strs(s->audit, srv_now(), "leaf.issue", kv, 5,
+                                                  &err) != 0)
+        fprintf(stderr, "pkictl server: audit log: %s\n", err.msg);
+    s->audit_unsynced++; /* checkpointed by the timer, at most once a second */
+}
+
 void srv_audit(struct srv *s, const char *event, json_t *fields)
 {
     struct pki_err err = {0};
@@ -147,6 +157,25 @@ static int take_lock(struct srv *s, struct pki_err *err)
     return 0;
 }
 
+/* Every process of the server appends to one log: through the shared
+ * chain head when there is one (a flock handle next to attached ones could
+ * fork the chain). */
+static struct srv_audit *audit_open(struct srv *s, const char *path, struct pki_err *err)
+{
+    return s->shared != NULL ? srv_audit_open_attached(path, &s->shared->audit, err)
+                             : srv_audit_open(path, err);
+}
+
+/* Every process's cache is checked against this counter before each
+ * request (api.c): a write by one worker is seen by all at their next. */
+static void store_written(void *arg)
+{
+    struct srv *s = arg;
+
+    if (s->shared != NULL)
+        srv_shared_gen_bump(s->shared);
+}
+
 /* Opens the store, forks this process's signer (before any network input
  * is read; it alone reads the store key), opens the audit log, bootstraps
  * when allowed and the store is new, and loads the CA state. */
@@ -160,6 +189,7 @@ int srv_state_open(struct srv *s, int may_bootstrap, struct pki_err *err)
     s->store = store_open_sqlite(path, err);
     if (s->store == NULL)
         return err->code;
+    store_on_write(s->store, store_written, s);
     fresh = store_meta_get(s->store, &s->meta, err) == PKI_ERR_NOTFOUND;
     if (!fresh && err->code != 0)
         return err->code;
@@ -179,7 +209,7 @@ int srv_state_open(struct srv *s, int may_bootstrap, struct pki_err *err)
         return err->code;
     if (srv_path(s, "audit.log", path, sizeof(path), err) != 0)
         return err->code;
-    s->audit = srv_audit_open(path, err);
+    s->audit = audit_open(s, path, err);
     if (s->audit == NULL)
         return err->code;
     if (fresh && srv_bootstrap(s, err) != 0)
@@ -207,6 +237,9 @@ void srv_state_close(struct srv *s)
     s->signing_cert = NULL;
     free(s->leaf_chain_pem);
     s->leaf_chain_pem = NULL;
+    srv_token_cache_clear(s);
+    free(s->tokens);
+    s->tokens = NULL;
     if (s->store != NULL)
         store_close(s->store);
     s->store = NULL;
@@ -323,7 +356,7 @@ static void audit_event(struct srv *s, const char *event, json_t *fields)
     struct pki_err err = {0};
 
     if (srv_path(s, "audit.log", path, sizeof(path), &err) == 0 &&
-        (s->audit = srv_audit_open(path, &err)) != NULL) {
+        (s->audit = audit_open(s, path, &err)) != NULL) {
         srv_audit(s, event, fields);
         if (srv_audit_sync(s->audit, &err) != 0)
             fprintf(stderr, "pkictl server: audit log: %s\n", err.msg);

@@ -56,6 +56,8 @@ struct srv_options {
     void *arg;
 };
 
+struct srv_token_cache;
+
 struct srv {
     const struct srv_options *opt;
     char dir[SRV_PATH_MAX];
@@ -81,7 +83,12 @@ struct srv {
     int lock_fd;
     int fatal;                     /* the worker must stop (its signer died) */
     struct pki_csr_verifier *csrv; /* the sign endpoint's CSR reader (csrfast.h) */
+    uint64_t gen_seen;             /* shared->store_gen the cache was loaded at */
+    struct srv_token_cache *tokens; /* api.c: tokens seen since the last reload */
 };
+
+/* api.c: forgets the cached tokens (the store changed); frees with free */
+void srv_token_cache_clear(struct srv *s);
 
 /* server.c: the supervisor process, and what every process shares */
 PKI_MUST_CHECK int srv_run(const struct srv_options *opt, struct pki_err *err);
@@ -106,6 +113,9 @@ PKI_MUST_CHECK int srv_write_file(const struct srv *s, const char *name,
                                   const struct pki_buf *data, struct pki_err *err);
 /* Appends an audit line and, for events other than issuance, checkpoints. */
 void srv_audit(struct srv *s, const char *event, json_t *fields);
+/* The issuance line (the hot path: no JSON objects): kv holds the five
+ * pairs serial, service, uri, accessor, endpoint. */
+void srv_audit_issue(struct srv *s, const char *const kv[10]);
 
 /* bootstrap.c */
 /* Checks the bootstrap flags (--domain, --datacenter, --key-type/bits) and
@@ -131,6 +141,9 @@ void srv_ca_names(const struct srv *s, time_t now, char root_cn[64], char int_cn
 PKI_MUST_CHECK int srv_state_load(struct srv *s, struct pki_err *err);
 PKI_MUST_CHECK int srv_state_write_ca_pem(struct srv *s, struct pki_err *err);
 void srv_state_prune(struct srv *s);
+/* Reloads when a connection other than ours wrote the store (SQLite's
+ * data_version): the backstop for writers outside the server. */
+void srv_state_follow(struct srv *s);
 /* The config as the store keeps it: a supplied root's RootCert and
  * PrivateKey are left out (the root row holds the certificate and the
  * wrapped key), so the database never holds a key in the clear. NULL only

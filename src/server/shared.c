@@ -16,7 +16,12 @@ struct srv_shared *srv_shared_new(struct pki_err *err)
     }
     memset(sh, 0, sizeof(*sh));
     atomic_flag_clear(&sh->lock);
+    atomic_init(&sh->store_gen, 0);
     sh->rl.rate = -1; /* unset: the first srv_shared_rate_set applies */
+    if (srv_audit_shared_init(&sh->audit, err) != PKI_OK) {
+        srv_shared_free(sh);
+        return NULL;
+    }
     return sh;
 }
 
@@ -53,6 +58,16 @@ int srv_shared_rate_take(struct srv_shared *sh, int64_t now_ms, int *retry_after
     ok = srv_ratelimit_take(&sh->rl, now_ms, retry_after);
     unlock(sh);
     return ok;
+}
+
+uint64_t srv_shared_gen(const struct srv_shared *sh)
+{
+    return atomic_load_explicit(&sh->store_gen, memory_order_acquire);
+}
+
+void srv_shared_gen_bump(struct srv_shared *sh)
+{
+    atomic_fetch_add_explicit(&sh->store_gen, 1, memory_order_release);
 }
 
 void srv_shared_metrics_sum(const struct srv_shared *sh, struct srv_metrics *out)

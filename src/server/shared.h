@@ -4,12 +4,17 @@
  * metrics in its own slot (no locks on the hot path; /v1/metrics adds the
  * slots up); the rate limiter is one bucket for the whole server, under a
  * spin lock, so CSRMaxPerSecond means the same with one worker or eight.
+ * The audit log's chain head lives here too (audit.h), and a store
+ * generation that a worker bumps after each commit, so the others know to
+ * reload their caches without asking SQLite on every request.
  */
 #ifndef SRV_SHARED_H
 #define SRV_SHARED_H
 
 #include <stdatomic.h>
+#include <stdint.h>
 
+#include "audit.h"
 #include "err.h"
 #include "metrics.h"
 
@@ -19,15 +24,23 @@ struct srv_shared {
     atomic_flag lock;                /* guards rl */
     struct srv_ratelimit rl;
     struct srv_metrics metrics[SRV_WORKERS_MAX];
+    struct srv_audit_shared audit;   /* every audit handle is attached to it */
+    _Atomic uint64_t store_gen;      /* bumped after every store commit */
 };
 
-/* A zeroed shared mapping; NULL and err on failure. */
+/* A zeroed shared mapping with the audit head's mutex ready; NULL and err
+ * (PKI_ERR_INTERNAL) on failure. */
 PKI_MUST_CHECK struct srv_shared *srv_shared_new(struct pki_err *err);
 void srv_shared_free(struct srv_shared *sh);
 
 /* The rate limiter (metrics.h) under the lock; set only if rate changed. */
 void srv_shared_rate_set(struct srv_shared *sh, double rate, int64_t now_ms);
 int srv_shared_rate_take(struct srv_shared *sh, int64_t now_ms, int *retry_after);
+
+/* The store generation: acquire, so what the commit wrote is visible to a
+ * worker that sees the new value; the bump releases it. */
+uint64_t srv_shared_gen(const struct srv_shared *sh);
+void srv_shared_gen_bump(struct srv_shared *sh);
 
 /* The sum of every slot. */
 void srv_shared_metrics_sum(const struct srv_shared *sh, struct srv_metrics *out);

@@ -111,6 +111,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     if (s->audit_unsynced > 0)
         srv_checkpoint(s);
+    srv_state_follow(s);
     tls_follow(s);
     /* Pruning and renewing the API certificate are one worker's job. */
     if (++w->ticks % SRV_TICK_SECONDS != 0 || s->worker != 0)

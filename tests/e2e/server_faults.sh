@@ -418,6 +418,29 @@ for i in 1 2 3 4 5 6 7 8 9; do   # new connections, spread over the workers
 done
 is_eq "... the next 9, on new connections to any worker, all 429 (one shared bucket)" "$codes" "$(printf ' 429%.0s' 1 2 3 4 5 6 7 8 9)"
 
+# ---------------------------------------------------------------- 5c. token caches follow a delete
+# Each worker keeps the tokens it has seen; a delete on one worker must reach them all
+# before its answer (the shared store generation), never after some delay.
+printf '{"Description":"cached","Policies":[{"Name":"operator"}]}' >"$W/tokc.json"
+api PUT /v1/acl/token "$OPB" "$W/tokc.json"
+is_eq "token cache: an operator token made" "$API_CODE" 200
+TOKC=$(jget "$API_BODY" 'd["SecretID"]')
+TOKC_ACC=$(jget "$API_BODY" 'd["AccessorID"]')
+cfg_codes() { # N new connections (spread over the workers), GET the config with TOKC
+    local i out=""
+    for ((i = 0; i < $1; i++)); do
+        out="$out $(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$DB/ca.pem" \
+            -H "X-Consul-Token: $TOKC" "$SRV_URL/v1/connect/ca/configuration")"
+    done
+    echo "$out"
+}
+is_eq "token cache: used on 9 new connections (every worker caches it)" "$(cfg_codes 9)" \
+    "$(printf ' 200%.0s' 1 2 3 4 5 6 7 8 9)"
+api DELETE "/v1/acl/token/$TOKC_ACC" "$OPB"
+is_eq "token cache: deleted" "$API_CODE" 200
+is_eq "token cache: refused at once on 9 new connections, whichever worker" "$(cfg_codes 9)" \
+    "$(printf ' 403%.0s' 1 2 3 4 5 6 7 8 9)"
+
 # ---------------------------------------------------------------- 7. rotation racing with issuance
 cfg_put "$OPB" '{"Provider":"consul","Config":{"CSRMaxPerSecond":0}}'
 is_eq "race: CSRMaxPerSecond 0" "$API_CODE" 200

@@ -1,6 +1,8 @@
 /* test_audit.c - the hash-chained audit log: appending, reopening, and
  * every kind of tampering that verify (with or without the store's
- * checkpoint) must name. */
+ * checkpoint) must name; the string fast path (the same bytes as jansson);
+ * the head shared by processes, including a holder that dies; and the
+ * shared mapping's store generation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +10,12 @@
 
 #include <cmocka.h>
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
 #include "audit.h"
+#include "shared.h"
 #include "unit_util.h"
 
 #define ZEROS "0000000000000000000000000000000000000000000000000000000000000000"
@@ -524,6 +531,479 @@ static void verify_arguments(void **state)
     ut_rmtree(dir);
 }
 
+
+/* ---- srv_audit_append_strs ----------------------------------------------- */
+
+/* Appends the same record to a through jansson and to b as strings. */
+static void append_both(struct srv_audit *a, struct srv_audit *b, time_t now, const char *ev,
+                        const char *const *kv, size_t npairs)
+{
+    struct pki_err err = {0, ""};
+    json_t *f = json_object();
+    size_t i;
+
+    for (i = 0; i < npairs; i++)
+        assert_int_equal(json_object_set_new(f, kv[2 * i], json_string(kv[2 * i + 1])), 0);
+    assert_ok(srv_audit_append(a, now, ev, npairs > 0 ? f : NULL, &err), err);
+    assert_ok(srv_audit_append_strs(b, now, ev, kv, npairs, &err), err);
+    json_decref(f);
+}
+
+static void strs_same_bytes_as_jansson(void **state)
+{
+    static const char *const leaf[] = {
+        "serial", "3a:4f:00:9c:12:ab:cd:ef:01:23:45:67:89:ab:cd:ef:10:20:30:40",
+        "service", "web", "uri",
+        "spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/web",
+        "accessor", "6a1f0e2c-8b3d-4c5e-9f70-a1b2c3d4e5f6", "endpoint", "leaf"};
+    static const char *const odd[] = {
+        "q\"uote\\", "a\"b\\c/d\b\f\n\r\t\x01\x1f\x7f", "", "empty key",
+        "utf8", "\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e\xef\xbf\xbf\xf4\x8f\xbf\xbf\xee\x80\x80",
+        "empty", ""};
+    char *dir = ut_mkdtemp(), ctl[40], *big = malloc(3001), *da, *db;
+    const char *kv[4] = {"ctl", ctl, "big", big};
+    struct pki_err err = {0, ""};
+    struct srv_audit *a = srv_audit_open(ut_path(dir, "a"), &err);
+    struct srv_audit *b = srv_audit_open(ut_path(dir, "b"), &err);
+    struct srv_audit_report rep;
+    size_t i, la, lb;
+
+    (void)state;
+    assert_non_null(a);
+    assert_non_null(b);
+    for (i = 1; i < 32; i++)
+        ctl[i - 1] = (char)i;
+    ctl[31] = '\0';
+    for (i = 0; i < 3000; i++)
+        big[i] = "ab\n\x02/\\"[i % 6];
+    big[3000] = '\0';
+    append_both(a, b, T0, "leaf.issue", leaf, 5);
+    append_both(a, b, T0 + 1, "ev\"t\t/\xc3\xa9", odd, 4);
+    append_both(a, b, T0 + 2, "server.stop", NULL, 0);
+    append_both(a, b, T0 + 3, "config.change", kv, 2); /* past the stack buffer */
+    append_both(a, b, T0 + 4, "leaf.issue", leaf, 5);
+    srv_audit_close(a);
+    srv_audit_close(b);
+    da = ut_read(ut_path(dir, "a"), &la);
+    db = ut_read(ut_path(dir, "b"), &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(da, db, la);
+    assert_non_null(strstr(da, "\\u0001\\u0002\\u0003"));
+    assert_non_null(strstr(da, "\\u001F\"")); /* jansson's upper-case hex */
+    assert_ok(srv_audit_verify(ut_path(dir, "b"), 0, NULL, &rep, &err), err);
+    assert_int_equal(rep.lines, 5);
+    free(da);
+    free(db);
+    free(big);
+    ut_rmtree(dir);
+}
+
+/* The time written by hand is the one strftime writes, across leap days,
+ * centuries and the edges where libc takes over. */
+static void strs_time_is_strftime(void **state)
+{
+    char *dir = ut_mkdtemp(), want[48], *data, *p;
+    const char *path = ut_path(dir, "audit.log");
+    struct pki_err err = {0, ""};
+    struct srv_audit *a = srv_audit_open(path, &err);
+    time_t t[64] = {0, 59, 86399, 86400, 951782399, 951782400, 951868800, 4107542400,
+                    4107628799, 253402300799, 253402300800, -1, -86401, 1700000000};
+    struct tm tm;
+    size_t i, n = 14;
+
+    (void)state;
+    assert_non_null(a);
+    for (; n < 64; n++)
+        t[n] = (time_t)(n - 14) * 5125000003LL + (time_t)n * 3607; /* to year ~8100 */
+    for (i = 0; i < n; i++)
+        assert_ok(srv_audit_append_strs(a, t[i], "e", NULL, 0, &err), err);
+    srv_audit_close(a);
+    data = ut_read(path, NULL);
+    for (i = 0, p = data; i < n; i++, p += 8) {
+        p = strstr(p, "\"time\":\"");
+        assert_non_null(gmtime_r(&t[i], &tm));
+        assert_int_not_equal(strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ\"", &tm), 0);
+        if (strncmp(p + 8, want, strlen(want)) != 0)
+            fail_msg("time %lld: wrote %.24s, strftime %s", (long long)t[i], p + 8, want);
+    }
+    free(data);
+    ut_rmtree(dir);
+}
+
+static void strs_refusals(void **state)
+{
+    static const char *const bad_utf8[] = {
+        "\xc0\x80", "\xc1\xbf", "\xe0\x80\x80", "\xed\xa0\x80", "\xf0\x8f\xbf\xbf",
+        "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\x80", "x\xc2", "\xe2\x82", "\xff"};
+    static const char *const keys[] = {"seq", "time", "event", "prev"};
+    char *dir = ut_mkdtemp(), *before, *after, *big = malloc(70001);
+    const char *path = make_log(dir, 2), *kv[2 * 33];
+    struct pki_err err = {0, ""};
+    struct srv_audit *a = srv_audit_open(path, &err);
+    json_t *j;
+    size_t i;
+
+    (void)state;
+    assert_non_null(a);
+    before = ut_read(path, NULL);
+    for (i = 0; i < 4; i++) {
+        kv[0] = "service", kv[1] = "web", kv[2] = keys[i], kv[3] = "7";
+        assert_err(srv_audit_append_strs(a, T0, "leaf.issue", kv, 2, &err), err, PKI_ERR_USAGE,
+                   "is reserved");
+        assert_msg_has(err, keys[i]);
+    }
+    kv[2] = "service";
+    assert_err(srv_audit_append_strs(a, T0, "e", kv, 2, &err), err, PKI_ERR_USAGE,
+               "\"service\" is given twice");
+    kv[3] = NULL;
+    assert_err(srv_audit_append_strs(a, T0, "e", kv, 2, &err), err, PKI_ERR_USAGE,
+               "field 2 has no key or no value");
+    kv[0] = NULL;
+    assert_err(srv_audit_append_strs(a, T0, "e", kv, 1, &err), err, PKI_ERR_USAGE,
+               "field 1 has no key");
+    assert_err(srv_audit_append_strs(a, T0, "e", NULL, 1, &err), err, PKI_ERR_USAGE,
+               "no fields");
+    for (i = 0; i < 2 * 33; i++)
+        kv[i] = i % 2 ? "v" : (const char *[]){"k0", "k1", "k2", "k3"}[i / 2 % 4];
+    assert_err(srv_audit_append_strs(a, T0, "e", kv, 33, &err), err, PKI_ERR_USAGE,
+               "more than 32");
+    assert_err(srv_audit_append_strs(a, T0, "", NULL, 0, &err), err, PKI_ERR_USAGE, "no event");
+    assert_err(srv_audit_append_strs(NULL, T0, "e", NULL, 0, &err), err, PKI_ERR_USAGE,
+               "no log");
+    for (i = 0; i < sizeof(bad_utf8) / sizeof(bad_utf8[0]); i++) {
+        /* jansson refuses each too: both paths accept the same strings. */
+        assert_null(j = json_string(bad_utf8[i]));
+        kv[0] = "k", kv[1] = bad_utf8[i];
+        assert_err(srv_audit_append_strs(a, T0, "e", kv, 1, &err), err, PKI_ERR_USAGE,
+                   "the value of field 1 is not UTF-8");
+        kv[0] = bad_utf8[i], kv[1] = "v";
+        assert_err(srv_audit_append_strs(a, T0, "e", kv, 1, &err), err, PKI_ERR_USAGE,
+                   "the key of field 1 is not UTF-8");
+        assert_err(srv_audit_append_strs(a, T0, bad_utf8[i], NULL, 0, &err), err,
+                   PKI_ERR_USAGE, "the event is not UTF-8");
+    }
+    memset(big, 'q', 70000);
+    big[70000] = '\0';
+    kv[0] = "note", kv[1] = big;
+    assert_err(srv_audit_append_strs(a, T0, "e", kv, 1, &err), err, PKI_ERR_USAGE,
+               "at most 65536");
+    memset(big, '\x01', 15000); /* 15000 bytes, 90000 escaped */
+    big[15000] = '\0';
+    assert_err(srv_audit_append_strs(a, T0, "e", kv, 1, &err), err, PKI_ERR_USAGE,
+               "at most 65536");
+    srv_audit_close(a);
+    after = ut_read(path, NULL);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    free(big);
+    ut_rmtree(dir);
+}
+
+/* ---- the head shared by processes ---------------------------------------- */
+
+/* srv_audit_open then srv_audit_attach: for a process no other appends
+ * beside at that moment. */
+static struct srv_audit *open_attached(const char *path, struct srv_shared *sh)
+{
+    struct pki_err err = {0, ""};
+    struct srv_audit *a = srv_audit_open(path, &err);
+
+    if (a != NULL)
+        srv_audit_attach(a, &sh->audit);
+    return a;
+}
+
+/* In a child: n appends through its own attached handle (every seventh
+ * through jansson), then _exit: 0 if all went well. */
+static void child_appends(const char *path, struct srv_shared *sh, int id, int n)
+{
+    struct pki_err err = {0, ""};
+    struct srv_audit *a = srv_audit_open_attached(path, &sh->audit, &err);
+    char num[16];
+    const char *kv[4] = {"worker", num, "service", "web"};
+    int i, rc = a == NULL;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        snprintf(num, sizeof(num), "%d.%d", id, i);
+        if (i % 7 == 0) {
+            json_t *f = json_pack("{s:s,s:s}", "worker", num, "service", "web");
+
+            rc = srv_audit_append(a, T0 + i, "leaf.issue", f, &err);
+            json_decref(f);
+        } else {
+            rc = srv_audit_append_strs(a, T0 + i, "leaf.issue", kv, 2, &err);
+        }
+    }
+    if (rc != 0)
+        fprintf(stderr, "child %d: %s\n", id, err.msg);
+    srv_audit_close(a);
+    _exit(rc != 0);
+}
+
+static void wait_ok(pid_t pid)
+{
+    int status = 0;
+
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void attached_children_one_chain(void **state)
+{
+    char *dir = ut_mkdtemp(), head[65];
+    const char *path = make_log(dir, 2);
+    struct pki_err err = {0, ""};
+    struct srv_shared *sh = srv_shared_new(&err);
+    struct srv_audit *a;
+    struct srv_audit_report rep;
+    pid_t pid[3];
+    uint64_t seq;
+    int i;
+
+    (void)state;
+    assert_non_null(sh);
+    assert_non_null(a = open_attached(path, sh));
+    assert_int_equal(sh->audit.seq, 2); /* the first attach published the file's head */
+    for (i = 0; i < 3; i++) {
+        assert_true((pid[i] = fork()) >= 0);
+        if (pid[i] == 0)
+            child_appends(path, sh, i, 200);
+    }
+    for (i = 0; i < 3; i++)
+        wait_ok(pid[i]);
+    assert_ok(srv_audit_verify(path, 0, NULL, &rep, &err), err);
+    assert_int_equal(rep.lines, 602);
+    /* This handle wrote nothing since open: its head is the shared one. */
+    srv_audit_head(a, &seq, head);
+    assert_int_equal(seq, 602);
+    assert_string_equal(head, rep.last_hash);
+    assert_ok(srv_audit_append_strs(a, T0, "server.stop", NULL, 0, &err), err);
+    assert_ok(srv_audit_verify(path, 0, NULL, &rep, &err), err);
+    assert_int_equal(rep.lines, 603);
+    srv_audit_close(a);
+    srv_shared_free(sh);
+    ut_rmtree(dir);
+}
+
+/* A child takes the lock, maybe does `then`, and dies holding it. */
+enum dying { DIE_HOLDING, DIE_AFTER_WRITE, DIE_MID_WRITE };
+
+static void die_holding_lock(const char *path, struct srv_shared *sh, enum dying how)
+{
+    struct pki_err err = {0, ""};
+    struct srv_audit *u;
+    pid_t pid = fork();
+    int fd, rc = 0;
+
+    assert_true(pid >= 0);
+    if (pid > 0) {
+        wait_ok(pid);
+        return;
+    }
+    if (pthread_mutex_lock(&sh->audit.mu) != 0)
+        _exit(2);
+    if (how == DIE_AFTER_WRITE) { /* written, never published */
+        rc = (u = srv_audit_open(path, &err)) == NULL ||
+             srv_audit_append_strs(u, T0, "leaf.issue", NULL, 0, &err) != 0;
+    } else if (how == DIE_MID_WRITE) {
+        fd = open(path, O_WRONLY | O_APPEND);
+        rc = fd < 0 || write(fd, "{\"seq\":", 7) != 7;
+    }
+    _exit(rc);
+}
+
+static void attached_holder_dies(void **state)
+{
+    char *dir = ut_mkdtemp();
+    const char *path = make_log(dir, 3);
+    struct pki_err err = {0, ""};
+    struct srv_shared *sh = srv_shared_new(&err);
+    struct srv_audit *a;
+    struct srv_audit_report rep;
+    uint64_t seq;
+
+    (void)state;
+    assert_non_null(sh);
+    assert_non_null(a = open_attached(path, sh));
+    die_holding_lock(path, sh, DIE_HOLDING);
+    assert_ok(srv_audit_append_strs(a, T0, "e", NULL, 0, &err), err);
+    /* Recovered once, the lock is consistent again (not ENOTRECOVERABLE). */
+    assert_ok(srv_audit_append_strs(a, T0, "e", NULL, 0, &err), err);
+    /* A line written and never published: the next one chains to it. */
+    die_holding_lock(path, sh, DIE_AFTER_WRITE);
+    assert_ok(srv_audit_append_strs(a, T0, "e", NULL, 0, &err), err);
+    srv_audit_head(a, &seq, NULL);
+    assert_int_equal(seq, 7);
+    assert_ok(srv_audit_verify(path, 0, NULL, &rep, &err), err);
+    assert_int_equal(rep.lines, 7);
+    srv_audit_close(a);
+    srv_shared_free(sh);
+    ut_rmtree(dir);
+}
+
+/* In a child: an attached append that the file size limit cuts short. */
+static void short_write(const char *path, struct srv_shared *sh)
+{
+    struct pki_err err = {0, ""};
+    struct srv_audit *a = open_attached(path, sh);
+    struct rlimit rl;
+    struct stat st;
+    pid_t pid = fork();
+    int rc;
+
+    assert_true(pid >= 0);
+    if (pid > 0) {
+        wait_ok(pid);
+        srv_audit_close(a);
+        return;
+    }
+    signal(SIGXFSZ, SIG_IGN);
+    if (a == NULL || stat(path, &st) != 0)
+        _exit(2);
+    rl.rlim_cur = rl.rlim_max = (rlim_t)st.st_size + 40;
+    rc = setrlimit(RLIMIT_FSIZE, &rl) != 0 ||
+         srv_audit_append_strs(a, T0, "leaf.issue", NULL, 0, &err) != PKI_ERR_IO ||
+         strstr(err.msg, "short write") == NULL;
+    _exit(rc);
+}
+
+/* A torn line (its writer died in the middle, or the write was cut short)
+ * is refused, as srv_audit_open does, by every append after it: the log is
+ * not extended blindly. */
+static void attached_torn_tail_refused(void **state)
+{
+    char *dir, *before, *after;
+    const char *path;
+    struct pki_err err = {0, ""};
+    struct srv_shared *sh;
+    struct srv_audit *a;
+    int i;
+
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        dir = ut_mkdtemp();
+        path = make_log(dir, 2);
+        assert_non_null(sh = srv_shared_new(&err));
+        assert_non_null(a = open_attached(path, sh));
+        if (i == 0)
+            die_holding_lock(path, sh, DIE_MID_WRITE);
+        else
+            short_write(path, sh);
+        before = ut_read(path, NULL);
+        assert_true(before[strlen(before) - 1] != '\n');
+        assert_err(srv_audit_append_strs(a, T0, "e", NULL, 0, &err), err, PKI_ERR_INPUT,
+                   "the last line is incomplete");
+        assert_err(srv_audit_append_strs(a, T0, "e", NULL, 0, &err), err, PKI_ERR_INPUT,
+                   "the last line is incomplete");
+        after = ut_read(path, NULL);
+        assert_string_equal(before, after);
+        free(before);
+        free(after);
+        srv_audit_close(a);
+        srv_shared_free(sh);
+        ut_rmtree(dir);
+    }
+}
+
+/* A line another process is writing looks torn to srv_audit_open, which
+ * reads the tail unlocked; srv_audit_open_attached takes the shared head
+ * and never reads it. */
+static void open_attached_ignores_tail(void **state)
+{
+    char *dir = ut_mkdtemp();
+    const char *path = make_log(dir, 2);
+    struct pki_err err = {0, ""};
+    struct srv_shared *sh = srv_shared_new(&err);
+    struct srv_audit *a, *b;
+    struct srv_audit_report rep;
+    struct stat st;
+    uint64_t seq;
+    int fd;
+
+    (void)state;
+    assert_non_null(sh);
+    assert_non_null(a = open_attached(path, sh));
+    assert_ok(srv_audit_append_strs(a, T0, "e", NULL, 0, &err), err);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true((fd = open(path, O_WRONLY | O_APPEND)) >= 0);
+    assert_int_equal(write(fd, "{\"seq\":4,", 9), 9); /* mid-write */
+    assert_null(srv_audit_open(path, &err));
+    assert_err(err.code, err, PKI_ERR_INPUT, "incomplete");
+    assert_non_null(b = srv_audit_open_attached(path, &sh->audit, &err));
+    srv_audit_head(b, &seq, NULL);
+    assert_int_equal(seq, 3);
+    assert_int_equal(ftruncate(fd, st.st_size), 0); /* as if the write had not begun */
+    close(fd);
+    assert_ok(srv_audit_append_strs(b, T0, "e", NULL, 0, &err), err);
+    assert_ok(srv_audit_verify(path, 0, NULL, &rep, &err), err);
+    assert_int_equal(rep.lines, 4);
+    assert_null(srv_audit_open_attached(path, NULL, &err));
+    assert_err(err.code, err, PKI_ERR_USAGE, "no shared head");
+    srv_audit_close(a);
+    srv_audit_close(b);
+    srv_shared_free(sh);
+    ut_rmtree(dir);
+}
+
+/* A handle opened before others wrote publishes the file's head when it
+ * attaches, not the stale one it read at open. */
+static void attach_reads_the_file(void **state)
+{
+    char *dir = ut_mkdtemp();
+    const char *path = make_log(dir, 2);
+    struct pki_err err = {0, ""};
+    struct srv_shared *sh = srv_shared_new(&err);
+    struct srv_audit *a = srv_audit_open(path, &err), *b = srv_audit_open(path, &err);
+    struct srv_audit_report rep;
+
+    (void)state;
+    assert_non_null(sh);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_ok(srv_audit_append_strs(b, T0, "e", NULL, 0, &err), err);
+    assert_ok(srv_audit_append_strs(b, T0, "e", NULL, 0, &err), err);
+    srv_audit_close(b);
+    srv_audit_attach(a, &sh->audit);
+    assert_int_equal(sh->audit.ready, 1);
+    assert_int_equal(sh->audit.seq, 4);
+    assert_ok(srv_audit_append_strs(a, T0, "e", NULL, 0, &err), err);
+    assert_ok(srv_audit_verify(path, 0, NULL, &rep, &err), err);
+    assert_int_equal(rep.lines, 5);
+    assert_string_equal(sh->audit.hash, rep.last_hash);
+    srv_audit_close(a);
+    srv_shared_free(sh);
+    ut_rmtree(dir);
+}
+
+/* Every bump in every process counts. */
+static void shared_store_gen(void **state)
+{
+    struct pki_err err = {0, ""};
+    struct srv_shared *sh = srv_shared_new(&err);
+    pid_t pid[2];
+    int i, j;
+
+    (void)state;
+    assert_non_null(sh);
+    assert_int_equal(srv_shared_gen(sh), 0);
+    srv_shared_gen_bump(sh);
+    assert_int_equal(srv_shared_gen(sh), 1);
+    for (i = 0; i < 2; i++) {
+        assert_true((pid[i] = fork()) >= 0);
+        if (pid[i] == 0) {
+            for (j = 0; j < 100000; j++)
+                srv_shared_gen_bump(sh);
+            _exit(0);
+        }
+    }
+    for (i = 0; i < 2; i++)
+        wait_ok(pid[i]);
+    assert_int_equal(srv_shared_gen(sh), 200001);
+    srv_shared_free(sh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -546,6 +1026,15 @@ int main(void)
         cmocka_unit_test(created_0600),
         cmocka_unit_test(symlink_refused),
         cmocka_unit_test(verify_arguments),
+        cmocka_unit_test(strs_same_bytes_as_jansson),
+        cmocka_unit_test(strs_time_is_strftime),
+        cmocka_unit_test(strs_refusals),
+        cmocka_unit_test(attached_children_one_chain),
+        cmocka_unit_test(attached_holder_dies),
+        cmocka_unit_test(attached_torn_tail_refused),
+        cmocka_unit_test(open_attached_ignores_tail),
+        cmocka_unit_test(attach_reads_the_file),
+        cmocka_unit_test(shared_store_gen),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
