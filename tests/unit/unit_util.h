@@ -421,4 +421,32 @@ static inline STACK_OF(X509) *ut_read_certs(const char *path)
     return s;
 }
 
+/* ---- the audit log (only where audit.h was included first) --------------- */
+#ifdef SRV_AUDIT_H
+
+/* A log of n records at dir/audit.log ("bootstrap", then "leaf.issue", one
+ * second apart from T0); returns its path. */
+static inline const char *ut_audit_log(const char *dir, int n)
+{
+    const char *path = ut_path(dir, "audit.log");
+    struct pki_err err = {0, ""};
+    struct srv_audit *a = srv_audit_open(path, &err);
+    int i;
+
+    if (a == NULL)
+        fail_msg("open: %s", err.msg);
+    for (i = 0; i < n; i++) {
+        json_t *f = json_pack("{s:s, s:i}", "service", "web", "n", i);
+
+        assert_ok(srv_audit_append(a, T0 + i, i == 0 ? "bootstrap" : "leaf.issue", f, &err),
+                  err);
+        json_decref(f);
+    }
+    assert_ok(srv_audit_sync(a, &err), err);
+    srv_audit_close(a);
+    return path;
+}
+
+#endif /* SRV_AUDIT_H */
+
 #endif
