@@ -241,7 +241,7 @@ static int known_path(const char *p)
            strcmp(p, "/v1/acl/tokens") == 0 || strcmp(p, "/v1/metrics") == 0;
 }
 
-static void count_status(struct srv *s, int status)
+void srv_api_count(struct srv *s, int status)
 {
     srv_metrics_status(s->metrics, status);
     if (status == 400 || status == 404 || status == 405 || status == 413)
@@ -297,5 +297,6 @@ void srv_handle(void *arg, const struct srv_http_req *req, struct srv_resp *resp
     } else if (authenticate(s, req, &pol, accessor, resp) == 0) {
         route_authed(s, req, &pol, accessor, resp);
     }
-    count_status(s, resp->status);
+    if (!resp->deferred) /* counted when it is answered (srv_leaf_complete) */
+        srv_api_count(s, resp->status);
 }

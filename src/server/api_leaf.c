@@ -161,25 +161,43 @@ static void leaf_json(struct jw *w, const struct leaf_answer *a)
     jw_raw(w, tail, (size_t)n);
 }
 
-static int leaf_body(struct srv *s, const struct issue_in *in, const char *uri,
-                     const struct pki_buf *cert_pem, const char *sn,
-                     const struct pki_leaf_req *req, struct pki_buf *b, struct pki_err *err)
+/* A leaf between the request and the signer's answer: what the answer
+ * needs, copied (the request's buffers are gone by then). */
+struct pending {
+    struct srv_conn *conn;     /* NULL: answered synchronously */
+    char service[PKI_SERVICE_MAX + 1];
+    char uri[PKI_SPIFFE_URI_MAX + 1];
+    char accessor[STORE_ID_MAX];
+    enum srv_metric_endpoint ep;
+    EVP_PKEY *key;             /* owned: the leaf endpoint's new key */
+    time_t not_before, not_after;
+    int64_t t0;
+};
+
+struct srv_leaf_queue {
+    struct pending v[SRV_SIGNER_INFLIGHT_MAX];
+    size_t head, n;
+    struct event *ready; /* the signer's socket, watched while n > 0 */
+};
+
+static int leaf_body(struct srv *s, const struct pending *p, const struct pki_buf *cert_pem,
+                     const char *sn, struct pki_buf *b, struct pki_err *err)
 {
     struct pki_buf key_pem = {0};
     struct leaf_answer a = {.serial = sn, .cert_pem = (const char *)cert_pem->data,
                             .cert_pem_len = cert_pem->len, .chain_pem = s->leaf_chain_pem,
-                            .service = in->service, .uri = uri,
+                            .service = p->service, .uri = p->uri,
                             .index = (unsigned long long)s->roots.v[0].modify_index};
     struct jw w = {0};
 
-    if (in->key != NULL) {
-        if (pki_key_to_pem(in->key, &key_pem, err) != 0)
+    if (p->key != NULL) {
+        if (pki_key_to_pem(p->key, &key_pem, err) != 0)
             return err->code;
         a.key_pem = (const char *)key_pem.data;
         a.key_pem_len = key_pem.len;
     }
-    srv_time_rfc3339(req->not_before, a.valid_after);
-    srv_time_rfc3339(req->not_after, a.valid_before);
+    srv_time_rfc3339(p->not_before, a.valid_after);
+    srv_time_rfc3339(p->not_after, a.valid_before);
     leaf_json(&w, &a);
     pki_buf_free(b);
     if ((b->data = OPENSSL_malloc(w.len + 1)) == NULL) {
@@ -195,26 +213,155 @@ static int leaf_body(struct srv *s, const struct issue_in *in, const char *uri,
     return PKI_OK;
 }
 
-static void issue(struct srv *s, const struct issue_in *in, struct srv_resp *resp)
+/* The answer to one leaf request, from the signer's reply (rc, der, serial). */
+static void answer(struct srv *s, const struct pending *p, int rc, const struct pki_buf *der,
+                   const unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err,
+                   struct srv_resp *resp)
+{
+    struct pki_buf pem = {0};
+    char sn[PKI_LEAF_SERIAL_LEN * 3];
+
+    if (rc != 0) {
+        srv_resp_error(resp, err->code == PKI_ERR_INTERNAL ? 503 : 400, err->msg);
+        if (!srv_signer_alive(s->signer))
+            srv_worker_fail(s, err->msg);
+        return;
+    }
+    pki_hex_colon(serial, PKI_LEAF_SERIAL_LEN, sn);
+    if (pki_pem_encode("CERTIFICATE", der->data, der->len, &pem, err) != 0 ||
+        leaf_body(s, p, &pem, sn, &resp->body, err) != 0) {
+        srv_resp_error(resp, 500, err->msg);
+    } else {
+        const char *kv[10] = {"serial", sn, "service", p->service, "uri", p->uri, "accessor",
+                              p->accessor, "endpoint", p->ep == SRV_EP_LEAF ? "leaf" : "sign"};
+
+        resp->status = 200;
+        resp->content_type = "application/json";
+        srv_metrics_issued(s->metrics, p->ep, (double)(srv_monotonic_ms() - p->t0) / 1000.0);
+        srv_audit_issue(s, kv);
+    }
+    pki_buf_free(&pem);
+}
+
+static void on_signer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    srv_leaf_complete(arg, 0);
+}
+
+/* Before any other signer request, and before the state the answers are
+ * built from changes (srv_state_load): answer every leaf in flight. */
+static void drain(void *arg)
+{
+    srv_leaf_complete(arg, 1);
+}
+
+int srv_leaf_queue_new(struct srv *s, struct pki_err *err)
+{
+    if (s->prov.ops->issue_send == NULL || s->prov.ops->issue_recv == NULL)
+        return PKI_OK; /* this provider signs synchronously */
+    if ((s->leaves = calloc(1, sizeof(*s->leaves))) == NULL ||
+        (s->leaves->ready = event_new(s->base, srv_signer_fd(s->signer), EV_READ | EV_PERSIST,
+                                      on_signer, s)) == NULL) {
+        free(s->leaves);
+        s->leaves = NULL;
+        return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    }
+    srv_signer_set_drain(s->signer, drain, s);
+    return PKI_OK;
+}
+
+void srv_leaf_complete(struct srv *s, int wait)
+{
+    struct srv_leaf_queue *q = s->leaves;
+
+    while (q != NULL && q->n > 0) {
+        struct pending *p = &q->v[q->head];
+        struct srv_resp resp = {0};
+        struct pki_buf der = {0};
+        struct pki_err err = {0};
+        unsigned char serial[PKI_LEAF_SERIAL_LEN];
+        struct srv_conn *conn = p->conn;
+        int rc = s->prov.ops->issue_recv(s->prov.ctx, wait, &der, serial, &err);
+
+        if (rc == SRV_SIGNER_NONE)
+            return;
+        answer(s, p, rc, &der, serial, &err, &resp);
+        pki_buf_free(&der);
+        EVP_PKEY_free(p->key);
+        memset(p, 0, sizeof(*p));
+        q->head = (q->head + 1) % SRV_SIGNER_INFLIGHT_MAX;
+        if (--q->n == 0)
+            event_del(q->ready); /* a signer that exits while idle is found at the next send */
+        srv_api_count(s, resp.status);
+        srv_net_finish(conn, &resp);
+    }
+}
+
+void srv_leaf_queue_free(struct srv *s)
+{
+    if (s->leaves == NULL)
+        return;
+    srv_leaf_complete(s, 1);
+    srv_signer_set_drain(s->signer, NULL, NULL);
+    event_free(s->leaves->ready);
+    free(s->leaves);
+    s->leaves = NULL;
+}
+
+/* Sends the request to the signer and defers the answer (srv_leaf_complete
+ * gives it), or, without a queue, waits for the signature here. Takes
+ * p->key either way. */
+static void sign(struct srv *s, const struct pki_leaf_req *req, struct pending *p,
+                 struct srv_resp *resp)
+{
+    struct srv_leaf_queue *q = s->leaves;
+    struct pki_buf der = {0};
+    struct pki_err err = {0};
+    unsigned char serial[PKI_LEAF_SERIAL_LEN];
+    int rc;
+
+    if (q != NULL && resp->conn != NULL) {
+        if (q->n == SRV_SIGNER_INFLIGHT_MAX)
+            srv_leaf_complete(s, 1);
+        if ((rc = s->prov.ops->issue_send(s->prov.ctx, req, &err)) == 0) {
+            p->conn = resp->conn;
+            q->v[(q->head + q->n) % SRV_SIGNER_INFLIGHT_MAX] = *p;
+            if (q->n++ == 0)
+                event_add(q->ready, NULL);
+            resp->deferred = 1;
+            return;
+        }
+    } else {
+        rc = s->prov.ops->issue(s->prov.ctx, req, &der, serial, &err);
+    }
+    answer(s, p, rc, &der, serial, &err, resp);
+    pki_buf_free(&der);
+    EVP_PKEY_free(p->key);
+}
+
+/* Takes in->key. */
+static void issue(struct srv *s, struct issue_in *in, struct srv_resp *resp)
 {
     struct pki_leaf_req req = {0};
-    struct pki_buf der = {0}, pem = {0};
-    unsigned char serial[PKI_LEAF_SERIAL_LEN];
-    char uri[PKI_SPIFFE_URI_MAX + 1], sn[PKI_LEAF_SERIAL_LEN * 3];
+    struct pending p = {.ep = in->ep, .key = in->key, .t0 = srv_monotonic_ms()};
     struct pki_err err = {0};
-    int64_t t0 = srv_monotonic_ms();
     time_t now = srv_now();
 
-    if (pki_spiffe_service_uri(s->meta.trust_domain, s->meta.datacenter, in->service, uri,
-                               sizeof(uri), &err) != 0) {
+    in->key = NULL;
+    snprintf(p.service, sizeof(p.service), "%s", in->service);
+    snprintf(p.accessor, sizeof(p.accessor), "%s", in->accessor);
+    if (pki_spiffe_service_uri(s->meta.trust_domain, s->meta.datacenter, in->service, p.uri,
+                               sizeof(p.uri), &err) != 0) {
         srv_resp_error(resp, 400, err.msg);
+        EVP_PKEY_free(p.key);
         return;
     }
     req.profile = PKI_LEAF_SERVICE;
     req.spki = in->spki;
     req.spki_len = in->spki_len;
     req.common_name = in->service;
-    req.uri = uri;
+    req.uri = p.uri;
     req.dns = in->dns;
     req.ndns = in->ndns;
     req.not_before = now - 60; /* a minute of clock skew, as Consul */
@@ -224,27 +371,9 @@ static void issue(struct srv *s, const struct issue_in *in, struct srv_resp *res
     /* Never before the issuer's own start (a clock stepped back). */
     if (req.not_before < s->signing_not_before)
         req.not_before = s->signing_not_before;
-    if (s->prov.ops->issue(s->prov.ctx, &req, &der, serial, &err) != 0) {
-        srv_resp_error(resp, err.code == PKI_ERR_INTERNAL ? 503 : 400, err.msg);
-        if (!srv_signer_alive(s->signer))
-            srv_worker_fail(s, err.msg);
-        return;
-    }
-    pki_hex_colon(serial, PKI_LEAF_SERIAL_LEN, sn);
-    if (pki_pem_encode("CERTIFICATE", der.data, der.len, &pem, &err) != 0 ||
-        leaf_body(s, in, uri, &pem, sn, &req, &resp->body, &err) != 0) {
-        srv_resp_error(resp, 500, err.msg);
-    } else {
-        const char *kv[10] = {"serial", sn, "service", in->service, "uri", uri, "accessor",
-                              in->accessor, "endpoint", in->ep == SRV_EP_LEAF ? "leaf" : "sign"};
-
-        resp->status = 200;
-        resp->content_type = "application/json";
-        srv_metrics_issued(s->metrics, in->ep, (double)(srv_monotonic_ms() - t0) / 1000.0);
-        srv_audit_issue(s, kv);
-    }
-    pki_buf_free(&der);
-    pki_buf_free(&pem);
+    p.not_before = req.not_before;
+    p.not_after = req.not_after;
+    sign(s, &req, &p, resp);
 }
 
 void srv_api_leaf(struct srv *s, const struct srv_http_req *req, const char *service,

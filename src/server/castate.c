@@ -174,6 +174,10 @@ int srv_state_load(struct srv *s, struct pki_err *err)
     struct store_roots roots = {0};
     int rc;
 
+    /* Leaves in flight were signed under the state being replaced: they are
+     * answered with its chain. */
+    srv_leaf_complete(s, 1);
+
     rc = store_meta_get(s->store, &s->meta, err);
     if (rc == 0)
         rc = load_config(s, err);

@@ -49,9 +49,11 @@
 #define NET_ACCEPT_RETRY_MS 100
 #define NET_BACKLOG 128
 
-enum conn_state { CONN_IDLE, CONN_READING, CONN_CLOSING, CONN_LINGER };
+/* CONN_WAITING: the handler deferred its answer (srv_net_finish sends it);
+ * nothing is read meanwhile, and the connection is not freed under it. */
+enum conn_state { CONN_IDLE, CONN_READING, CONN_WAITING, CONN_CLOSING, CONN_LINGER };
 
-struct conn {
+struct srv_conn {
     struct srv_net *net;
     struct bufferevent *bev;
     struct event *timer;
@@ -59,7 +61,9 @@ struct conn {
     int deadline_armed; /* the request deadline runs (for the first one: since accept) */
     int paused;         /* reading stopped until our output is flushed */
     int peer_eof;       /* the peer will send nothing more */
-    struct conn *prev, *next;
+    int gone;           /* an error while CONN_WAITING: freed by srv_net_finish */
+    int head, keep_alive; /* of the request whose answer is deferred */
+    struct srv_conn *prev, *next;
 };
 
 struct srv_net {
@@ -73,7 +77,7 @@ struct srv_net {
     void *arg;
     int request_ms, idle_ms;
     size_t max_conns, nconns;
-    struct conn *conns;
+    struct srv_conn *conns;
     char addr[INET6_ADDRSTRLEN + 16];
 };
 
@@ -84,7 +88,7 @@ static void arm(struct event *ev, int ms)
     evtimer_add(ev, &tv);
 }
 
-static void conn_free(struct conn *c)
+static void conn_free(struct srv_conn *c)
 {
     if (c->prev != NULL)
         c->prev->next = c->next;
@@ -132,7 +136,7 @@ static int format_head(char *hdr, size_t len, int status, int keep_alive,
  * instead of queueing, which costs the loop an epoll_ctl to watch for
  * writability, a wakeup, and an epoll_ctl to stop. Returns the bytes
  * written (0 if none could be); the caller queues the rest. */
-static size_t write_now(struct conn *c, const char *hdr, size_t hlen, const struct pki_buf *body)
+static size_t write_now(struct srv_conn *c, const char *hdr, size_t hlen, const struct pki_buf *body)
 {
     struct iovec iov[2] = {{(void *)hdr, hlen}, {body->data, body->len}};
     ssize_t n;
@@ -145,7 +149,7 @@ static size_t write_now(struct conn *c, const char *hdr, size_t hlen, const stru
 
 /* Queues one answer and frees resp->body. Returns -1 if it could not be
  * queued whole (the caller closes the connection). */
-static int send_response(struct conn *c, int head, int keep_alive, struct srv_resp *resp)
+static int send_response(struct srv_conn *c, int head, int keep_alive, struct srv_resp *resp)
 {
     struct evbuffer *out = bufferevent_get_output(c->bev);
     char hdr[1024];
@@ -192,7 +196,7 @@ out:
 
 /* The last answer is queued: keep reading (and discarding) so unread input
  * does not turn our close into an RST, and bound the flush. */
-static void close_after_flush(struct conn *c)
+static void close_after_flush(struct srv_conn *c)
 {
     c->state = CONN_CLOSING;
     c->paused = 0;
@@ -201,7 +205,7 @@ static void close_after_flush(struct conn *c)
     arm(c->timer, c->net->request_ms);
 }
 
-static void answer_error(struct conn *c, int status, const char *msg)
+static void answer_error(struct srv_conn *c, int status, const char *msg)
 {
     struct srv_resp resp;
 
@@ -213,7 +217,7 @@ static void answer_error(struct conn *c, int status, const char *msg)
 
 /* Everything is flushed: half-close (close_notify first under TLS), then
  * wait briefly for the peer's EOF. */
-static void linger(struct conn *c)
+static void linger(struct srv_conn *c)
 {
     SSL *ssl = c->net->tls != NULL ? bufferevent_openssl_get_ssl(c->bev) : NULL;
     int ms = c->net->request_ms < NET_LINGER_MS ? c->net->request_ms : NET_LINGER_MS;
@@ -226,10 +230,29 @@ static void linger(struct conn *c)
     arm(c->timer, ms);
 }
 
+/* An answer was queued (rc < 0: it could not be): close, or wait for the
+ * next request. Returns 1 if the caller may serve the next one now. */
+static int answered(struct srv_conn *c, int rc, int keep_alive)
+{
+    if (rc < 0 || !keep_alive) {
+        close_after_flush(c);
+        return 0;
+    }
+    c->state = CONN_IDLE;
+    c->deadline_armed = 0;
+    arm(c->timer, c->net->idle_ms);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) <= NET_BACKPRESSURE)
+        return 1;
+    /* A pipelining client that does not read: stop reading until it does. */
+    c->paused = 1;
+    bufferevent_disable(c->bev, EV_READ);
+    return 0;
+}
+
 /* Parses and answers the request at the head of the input. Returns 1 if the
  * connection can go on to the next one, 0 otherwise (more bytes needed,
  * closing, or paused). */
-static int serve_one(struct conn *c, struct evbuffer *in, size_t avail)
+static int serve_one(struct srv_conn *c, struct evbuffer *in, size_t avail)
 {
     struct srv_http_req req;
     struct srv_resp resp;
@@ -250,27 +273,27 @@ static int serve_one(struct conn *c, struct evbuffer *in, size_t avail)
         return 0;
     }
     memset(&resp, 0, sizeof(resp));
+    resp.conn = c;
     c->net->handler(c->net->arg, &req, &resp);
-    rc = send_response(c, req.method == SRV_HTTP_HEAD, req.keep_alive, &resp);
+    if (resp.deferred) {
+        c->head = req.method == SRV_HTTP_HEAD;
+        c->keep_alive = req.keep_alive;
+    } else {
+        rc = send_response(c, req.method == SRV_HTTP_HEAD, req.keep_alive, &resp);
+    }
     /* A PUT of the CA configuration can carry a private key: wipe it. */
     OPENSSL_cleanse(data, consumed);
     evbuffer_drain(in, consumed);
-    if (rc < 0 || !req.keep_alive) {
-        close_after_flush(c);
+    if (resp.deferred) {
+        c->state = CONN_WAITING;
+        bufferevent_disable(c->bev, EV_READ);
+        evtimer_del(c->timer);
         return 0;
     }
-    c->state = CONN_IDLE;
-    c->deadline_armed = 0;
-    arm(c->timer, c->net->idle_ms);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) <= NET_BACKPRESSURE)
-        return 1;
-    /* A pipelining client that does not read: stop reading until it does. */
-    c->paused = 1;
-    bufferevent_disable(c->bev, EV_READ);
-    return 0;
+    return answered(c, rc, req.keep_alive);
 }
 
-static void serve(struct conn *c)
+static void serve(struct srv_conn *c)
 {
     struct evbuffer *in = bufferevent_get_input(c->bev);
     size_t avail;
@@ -288,9 +311,30 @@ static void serve(struct conn *c)
     }
 }
 
+static void on_read(struct bufferevent *bev, void *arg);
+
+void srv_net_finish(struct srv_conn *c, struct srv_resp *resp)
+{
+    int rc;
+
+    if (c->gone) {
+        pki_buf_free(&resp->body);
+        conn_free(c);
+        return;
+    }
+    rc = send_response(c, c->head, c->keep_alive, resp);
+    if (answered(c, rc, c->keep_alive) && !c->peer_eof) {
+        bufferevent_enable(c->bev, EV_READ);
+        /* Requests that came in meanwhile (pipelined) are served from the
+         * loop, not from inside the caller's stack. */
+        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+            bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+    }
+}
+
 static void on_read(struct bufferevent *bev, void *arg)
 {
-    struct conn *c = arg;
+    struct srv_conn *c = arg;
     struct evbuffer *in = bufferevent_get_input(bev);
 
     if (c->state == CONN_CLOSING || c->state == CONN_LINGER)
@@ -302,7 +346,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 /* The output buffer is empty. */
 static void on_write(struct bufferevent *bev, void *arg)
 {
-    struct conn *c = arg;
+    struct srv_conn *c = arg;
 
     if (c->state == CONN_CLOSING) {
         if (c->peer_eof)
@@ -323,10 +367,15 @@ static void on_write(struct bufferevent *bev, void *arg)
  * out. */
 static void on_event(struct bufferevent *bev, short what, void *arg)
 {
-    struct conn *c = arg;
+    struct srv_conn *c = arg;
 
     if (what & BEV_EVENT_CONNECTED)
         return;
+    if (c->state == CONN_WAITING) { /* its handler holds it: srv_net_finish frees it */
+        c->gone = 1;
+        bufferevent_disable(bev, EV_READ | EV_WRITE);
+        return;
+    }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->state != CONN_LINGER &&
         evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
         c->peer_eof = 1;
@@ -339,7 +388,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
-    struct conn *c = arg;
+    struct srv_conn *c = arg;
 
     (void)fd;
     (void)what;
@@ -372,7 +421,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                       int salen, void *arg)
 {
     struct srv_net *net = arg;
-    struct conn *c = NULL;
+    struct srv_conn *c = NULL;
     int one = 1;
 
     (void)l;

@@ -18,11 +18,17 @@
 #include "err.h"
 #include "http.h"
 
+struct srv_conn;
+
 struct srv_resp {
     int status;
     const char *content_type;  /* static string; "application/json" if NULL */
     struct pki_buf body;       /* owned by the response; net frees it */
     char headers[256];         /* extra header lines, each ending "\r\n" (e.g. Retry-After) */
+    struct srv_conn *conn;     /* set by net for the handler */
+    int deferred;              /* set by the handler: the answer comes later, through
+                                * srv_net_finish(conn, ...); nothing else is read from
+                                * the connection until then */
 };
 
 /* Fills resp for one complete request. Runs on the loop thread; may block
@@ -64,7 +70,14 @@ PKI_MUST_CHECK int srv_net_fd_address(int fd, char *out, size_t len, struct pki_
 /* The bound address as "127.0.0.1:PORT" (or "[::1]:PORT"). */
 const char *srv_net_address(const struct srv_net *net);
 
-/* Stops accepting, closes every connection and frees. */
+/* Sends the deferred answer of conn (resp as a handler fills it; its body
+ * is taken) and goes on with the connection: the next request, or the
+ * close. A connection that failed meanwhile is freed here. Call it once per
+ * deferral, from the loop's thread, never after srv_net_free. */
+void srv_net_finish(struct srv_conn *conn, struct srv_resp *resp);
+
+/* Stops accepting, closes every connection (deferred ones too: finish
+ * them first, or forget them) and frees. */
 void srv_net_free(struct srv_net *net);
 
 /* Sets resp to a JSON error {"error": msg} with status. */

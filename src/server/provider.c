@@ -50,6 +50,17 @@ static int b_issue(void *ctx, const struct pki_leaf_req *req, struct pki_buf *de
     return srv_signer_issue(ctx, req, der, serial, err);
 }
 
+static int b_issue_send(void *ctx, const struct pki_leaf_req *req, struct pki_err *err)
+{
+    return srv_signer_issue_send(ctx, req, err);
+}
+
+static int b_issue_recv(void *ctx, int wait, struct pki_buf *der,
+                        unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err)
+{
+    return srv_signer_issue_recv(ctx, wait, der, serial, err);
+}
+
 static const struct srv_provider_ops builtin = {
     .name = "consul",
     .gen_root = b_gen_root,
@@ -59,6 +70,8 @@ static const struct srv_provider_ops builtin = {
     .load_key = b_load_key,
     .set_issuer = b_set_issuer,
     .issue = b_issue,
+    .issue_send = b_issue_send,
+    .issue_recv = b_issue_recv,
 };
 
 int srv_provider_get(const char *name, struct srv_signer *signer, struct srv_provider *out,

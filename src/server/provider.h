@@ -37,6 +37,11 @@ struct srv_provider_ops {
                       int64_t max_leaf_ttl, const char *trust_domain, struct pki_err *err);
     int (*issue)(void *ctx, const struct pki_leaf_req *req, struct pki_buf *der,
                  unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err);
+    /* Pipelined issue (signer.h, srv_signer_issue_send/_recv); NULL when the
+     * provider cannot: the front end then calls issue. */
+    int (*issue_send)(void *ctx, const struct pki_leaf_req *req, struct pki_err *err);
+    int (*issue_recv)(void *ctx, int wait, struct pki_buf *der,
+                      unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err);
 };
 
 struct srv_provider {

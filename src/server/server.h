@@ -57,6 +57,7 @@ struct srv_options {
 };
 
 struct srv_token_cache;
+struct srv_leaf_queue;
 
 struct srv {
     const struct srv_options *opt;
@@ -85,10 +86,22 @@ struct srv {
     struct pki_csr_verifier *csrv; /* the sign endpoint's CSR reader (csrfast.h) */
     uint64_t gen_seen;             /* shared->store_gen the cache was loaded at */
     struct srv_token_cache *tokens; /* api.c: tokens seen since the last reload */
+    struct srv_leaf_queue *leaves;  /* api_leaf.c: leaves sent to the signer, in order */
 };
 
 /* api.c: forgets the cached tokens (the store changed); frees with free */
 void srv_token_cache_clear(struct srv *s);
+/* api.c: counts an answer's status in the metrics. */
+void srv_api_count(struct srv *s, int status);
+
+/* api_leaf.c: leaves being signed (worker processes only; NULL elsewhere:
+ * issuance is then synchronous). srv_leaf_queue_new makes s->leaves;
+ * srv_leaf_complete answers every leaf whose signature came back (wait:
+ * every outstanding one, blocking), in order, through srv_net_finish;
+ * srv_leaf_queue_free completes the outstanding ones first. */
+PKI_MUST_CHECK int srv_leaf_queue_new(struct srv *s, struct pki_err *err);
+void srv_leaf_complete(struct srv *s, int wait);
+void srv_leaf_queue_free(struct srv *s);
 
 /* server.c: the supervisor process, and what every process shares */
 PKI_MUST_CHECK int srv_run(const struct srv_options *opt, struct pki_err *err);

@@ -21,6 +21,9 @@ struct srv_signer {
     int exited; /* reaped; status holds its wait status */
     int status;
     unsigned char *buf; /* SRV__MSG_MAX: requests out, replies in */
+    size_t inflight;    /* issue requests sent, replies not yet read */
+    void (*drain)(void *arg);
+    void *drain_arg;
 };
 
 /* The signer is gone (EOF or a broken socket): reap it once, and say so
@@ -65,6 +68,13 @@ static int call(struct srv_signer *s, struct srv__msg *m, struct srv__rd *r, str
 
     if (s->exited)
         return signer_gone(s, err);
+    if (s->inflight > 0 && s->drain != NULL)
+        s->drain(s->drain_arg);
+    if (s->inflight > 0) {
+        OPENSSL_cleanse(s->buf, SRV__MSG_MAX);
+        return pki_err_set(err, PKI_ERR_USAGE, "signer: %zu leaf replies not yet read",
+                           s->inflight);
+    }
     if (m->overflow) {
         OPENSSL_cleanse(s->buf, SRV__MSG_MAX);
         return pki_err_set(err, PKI_ERR_INPUT, "signer request larger than %d bytes",
@@ -366,31 +376,120 @@ static void put_issue(struct srv__msg *m, const struct pki_leaf_req *req)
     srv__put_i64(m, (int64_t)req->not_after);
 }
 
-int srv_signer_issue(struct srv_signer *s, const struct pki_leaf_req *req, struct pki_buf *der,
-                     unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err)
+/* The certificate and serial of an ISSUE reply whose status was read. */
+static int issue_reply(struct srv__rd *r, struct pki_buf *der,
+                       unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err)
 {
     const unsigned char *cert, *sn;
-    struct srv__msg m;
-    struct srv__rd r;
     size_t cn, snl;
+    int rc;
+
+    cert = srv__get_bytes(r, SRV__MSG_MAX, &cn);
+    sn = srv__get_bytes(r, PKI_LEAF_SERIAL_LEN, &snl);
+    if (!srv__rd_ok(r) || cn == 0 || snl != PKI_LEAF_SERIAL_LEN)
+        return malformed_reply(err);
+    if ((rc = pki_buf_set(der, cert, cn, err)) != PKI_OK)
+        return rc;
+    memcpy(serial, sn, PKI_LEAF_SERIAL_LEN);
+    return PKI_OK;
+}
+
+static int issue_msg(struct srv_signer *s, const struct pki_leaf_req *req, struct srv__msg *m,
+                     struct pki_err *err)
+{
     int rc;
 
     if (req == NULL)
         return pki_err_set(err, PKI_ERR_USAGE, "leaf request: none given");
     if ((rc = check_issue(req, err)) != PKI_OK)
         return rc;
-    srv__msg_start(&m, s->buf, SRV__OP_ISSUE);
-    put_issue(&m, req);
-    if ((rc = call(s, &m, &r, err)) != PKI_OK)
-        return rc;
-    cert = srv__get_bytes(&r, SRV__MSG_MAX, &cn);
-    sn = srv__get_bytes(&r, PKI_LEAF_SERIAL_LEN, &snl);
-    if (!srv__rd_ok(&r) || cn == 0 || snl != PKI_LEAF_SERIAL_LEN)
-        return malformed_reply(err);
-    if ((rc = pki_buf_set(der, cert, cn, err)) != PKI_OK)
-        return rc;
-    memcpy(serial, sn, PKI_LEAF_SERIAL_LEN);
+    srv__msg_start(m, s->buf, SRV__OP_ISSUE);
+    put_issue(m, req);
     return PKI_OK;
+}
+
+int srv_signer_issue(struct srv_signer *s, const struct pki_leaf_req *req, struct pki_buf *der,
+                     unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err)
+{
+    struct srv__msg m;
+    struct srv__rd r;
+    int rc;
+
+    if ((rc = issue_msg(s, req, &m, err)) != PKI_OK || (rc = call(s, &m, &r, err)) != PKI_OK)
+        return rc;
+    return issue_reply(&r, der, serial, err);
+}
+
+int srv_signer_issue_send(struct srv_signer *s, const struct pki_leaf_req *req,
+                          struct pki_err *err)
+{
+    struct srv__msg m;
+    int rc;
+
+    if (s->exited)
+        return signer_gone(s, err);
+    /* Bounded, so the replies waiting for us always fit in the socket's
+     * buffer and the signer never blocks on a front end blocked on it. */
+    if (s->inflight >= SRV_SIGNER_INFLIGHT_MAX && s->drain != NULL)
+        s->drain(s->drain_arg);
+    if (s->inflight >= SRV_SIGNER_INFLIGHT_MAX)
+        return pki_err_set(err, PKI_ERR_USAGE, "signer: %zu leaf replies not yet read",
+                           s->inflight);
+    if ((rc = issue_msg(s, req, &m, err)) != PKI_OK)
+        return rc;
+    if (m.overflow) {
+        OPENSSL_cleanse(s->buf, SRV__MSG_MAX);
+        return pki_err_set(err, PKI_ERR_INPUT, "signer request larger than %d bytes",
+                           SRV__MSG_MAX);
+    }
+    rc = srv__send(s->fd, s->buf, m.len);
+    if (rc != 0 && (errno == EPIPE || errno == ECONNRESET))
+        return signer_gone(s, err);
+    if (rc != 0)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "signer: send failed: %s", strerror(errno));
+    s->inflight++;
+    return PKI_OK;
+}
+
+int srv_signer_issue_recv(struct srv_signer *s, int wait, struct pki_buf *der,
+                          unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err)
+{
+    struct srv__rd r;
+    long n;
+    int rc;
+
+    if (s->exited)
+        return signer_gone(s, err);
+    if (s->inflight == 0)
+        return pki_err_set(err, PKI_ERR_USAGE, "signer: no leaf request outstanding");
+    n = srv__recv_flags(s->fd, s->buf, SRV__MSG_MAX, wait ? 0 : MSG_DONTWAIT);
+    if (n < 0 && !wait && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return SRV_SIGNER_NONE;
+    if (n == 0 || (n < 0 && errno == ECONNRESET))
+        return signer_gone(s, err);
+    if (n < 0)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "signer: receive failed: %s",
+                           strerror(errno));
+    s->inflight--;
+    if ((rc = reply_status(&r, n, s->buf, err)) != PKI_OK)
+        return rc;
+    return issue_reply(&r, der, serial, err);
+}
+
+size_t srv_signer_inflight(const struct srv_signer *s)
+{
+    return s->inflight;
+}
+
+void srv_signer_set_drain(struct srv_signer *s, void (*drain)(void *arg), void *arg)
+{
+    s->drain = drain;
+    s->drain_arg = arg;
+}
+
+int srv_signer_fd(const struct srv_signer *s)
+{
+    return s->fd;
 }
 
 int srv_signer_alive(const struct srv_signer *s)

@@ -106,4 +106,33 @@ PKI_MUST_CHECK int srv_signer_issue(struct srv_signer *s, const struct pki_leaf_
                                     unsigned char serial[PKI_LEAF_SERIAL_LEN],
                                     struct pki_err *err);
 
+/* Pipelined issuance: the front end sends leaf requests without waiting and
+ * reads the replies later, in the order sent (the signer serves one at a
+ * time), so a worker verifies the next CSR while the signer signs and the
+ * two processes switch once per batch rather than twice per leaf.
+ *
+ * issue_send refuses what srv_signer_issue refuses. At most
+ * SRV_SIGNER_INFLIGHT_MAX requests are outstanding: at the limit, and
+ * before any other request (every other call is synchronous), the drain
+ * function is called first, and must take every outstanding reply with
+ * srv_signer_issue_recv(wait = 1). Without a drain function set, those
+ * calls fail with PKI_ERR_USAGE instead.
+ *
+ * issue_recv returns PKI_OK with the next reply, the signer's error for
+ * that request (the request is consumed either way), SRV_SIGNER_NONE when
+ * wait is 0 and no reply is there yet, or PKI_ERR_INTERNAL when the signer
+ * is gone (then every outstanding request is lost: srv_signer_inflight
+ * says how many). */
+#define SRV_SIGNER_INFLIGHT_MAX 32
+#define SRV_SIGNER_NONE 1
+PKI_MUST_CHECK int srv_signer_issue_send(struct srv_signer *s, const struct pki_leaf_req *req,
+                                         struct pki_err *err);
+PKI_MUST_CHECK int srv_signer_issue_recv(struct srv_signer *s, int wait, struct pki_buf *der,
+                                         unsigned char serial[PKI_LEAF_SERIAL_LEN],
+                                         struct pki_err *err);
+size_t srv_signer_inflight(const struct srv_signer *s);
+void srv_signer_set_drain(struct srv_signer *s, void (*drain)(void *arg), void *arg);
+/* The socket to poll for replies (readable: srv_signer_issue_recv). */
+int srv_signer_fd(const struct srv_signer *s);
+
 #endif

@@ -162,6 +162,11 @@ int srv__send(int fd, const unsigned char *buf, size_t len)
 
 long srv__recv(int fd, unsigned char *buf, size_t cap)
 {
+    return srv__recv_flags(fd, buf, cap, 0);
+}
+
+long srv__recv_flags(int fd, unsigned char *buf, size_t cap, int flags)
+{
     struct iovec iov = {buf, cap};
     struct msghdr mh;
     ssize_t n;
@@ -170,7 +175,7 @@ long srv__recv(int fd, unsigned char *buf, size_t cap)
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
     do {
-        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | flags);
     } while (n < 0 && errno == EINTR);
     if (n > 0 && (mh.msg_flags & MSG_TRUNC)) {
         errno = EMSGSIZE;

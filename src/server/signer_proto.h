@@ -67,6 +67,8 @@ int srv__rd_ok(const struct srv__rd *r);
  * EMSGSIZE for a datagram longer than cap). */
 int srv__send(int fd, const unsigned char *buf, size_t len);
 long srv__recv(int fd, unsigned char *buf, size_t cap);
+/* srv__recv with recvmsg flags (MSG_DONTWAIT: -1 with EAGAIN when empty). */
+long srv__recv_flags(int fd, unsigned char *buf, size_t cap, int flags);
 
 /* The signer process: serves fd until EOF or STOP, then _exit. */
 __attribute__((noreturn)) void srv__signer_child(int fd, const char *store_key_path,

@@ -142,7 +142,7 @@ static int serve(struct srv *s, int fd, struct pki_err *err)
     no.has_listen_fd = 1;
     no.before_tls = tls_follow;
     s->net = srv_net_new(s->base, &no, srv_handle, s, err);
-    if (s->net == NULL)
+    if (s->net == NULL || srv_leaf_queue_new(s, err) != 0)
         return err->code;
     sigterm = evsignal_new(s->base, SIGTERM, on_signal, &w);
     sigint = evsignal_new(s->base, SIGINT, on_signal, &w);
@@ -205,6 +205,7 @@ int srv_worker_main(struct srv *s, int index, int fd)
         fprintf(stderr, "pkictl server: worker %d: %s\n", index, err.msg);
     if (s->fatal)
         rc = PKI_ERR_INTERNAL;
+    srv_leaf_queue_free(s); /* answers (and logs) every leaf already signed */
     if (s->net != NULL)
         srv_net_free(s->net);
     if (s->base != NULL)
