@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "bodies.h"
 #include "csrfast.h"
@@ -245,8 +246,18 @@ static void answer(struct srv *s, const struct pending *p, int rc, const struct 
 
 static void on_signer(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd, (void)what;
-    srv_leaf_complete(arg, 0);
+    struct srv *s = arg;
+    char b;
+
+    (void)what;
+    if (s->leaves->n > 0) {
+        srv_leaf_complete(s, 0);
+        return;
+    }
+    /* Readable with nothing asked: the signer closed its end. Stop watching
+     * (the next request finds it gone and answers 503). */
+    if (recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+        event_del(s->leaves->ready);
 }
 
 /* Before any other signer request, and before the state the answers are
@@ -268,6 +279,12 @@ int srv_leaf_queue_new(struct srv *s, struct pki_err *err)
         return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
     }
     srv_signer_set_drain(s->signer, drain, s);
+    /* Watched all the time: adding and removing it around every batch
+     * would cost two epoll_ctl per leaf. */
+    if (event_add(s->leaves->ready, NULL) != 0) {
+        srv_leaf_queue_free(s);
+        return pki_err_set(err, PKI_ERR_INTERNAL, "cannot watch the signer's socket");
+    }
     return PKI_OK;
 }
 
@@ -291,8 +308,7 @@ void srv_leaf_complete(struct srv *s, int wait)
         EVP_PKEY_free(p->key);
         memset(p, 0, sizeof(*p));
         q->head = (q->head + 1) % SRV_SIGNER_INFLIGHT_MAX;
-        if (--q->n == 0)
-            event_del(q->ready); /* a signer that exits while idle is found at the next send */
+        q->n--;
         srv_api_count(s, resp.status);
         srv_net_finish(conn, &resp);
     }
@@ -327,8 +343,7 @@ static void sign(struct srv *s, const struct pki_leaf_req *req, struct pending *
         if ((rc = s->prov.ops->issue_send(s->prov.ctx, req, &err)) == 0) {
             p->conn = resp->conn;
             q->v[(q->head + q->n) % SRV_SIGNER_INFLIGHT_MAX] = *p;
-            if (q->n++ == 0)
-                event_add(q->ready, NULL);
+            q->n++;
             resp->deferred = 1;
             return;
         }

@@ -285,8 +285,10 @@ static int serve_one(struct srv_conn *c, struct evbuffer *in, size_t avail)
     OPENSSL_cleanse(data, consumed);
     evbuffer_drain(in, consumed);
     if (resp.deferred) {
+        /* Reading goes on (a close is noticed; what a pipelining client
+         * sends waits in the input, bounded by the watermark) without an
+         * epoll_ctl to stop and restart it for every deferred answer. */
         c->state = CONN_WAITING;
-        bufferevent_disable(c->bev, EV_READ);
         evtimer_del(c->timer);
         return 0;
     }
@@ -323,13 +325,11 @@ void srv_net_finish(struct srv_conn *c, struct srv_resp *resp)
         return;
     }
     rc = send_response(c, c->head, c->keep_alive, resp);
-    if (answered(c, rc, c->keep_alive) && !c->peer_eof) {
-        bufferevent_enable(c->bev, EV_READ);
-        /* Requests that came in meanwhile (pipelined) are served from the
-         * loop, not from inside the caller's stack. */
-        if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-            bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
-    }
+    /* Requests that came in meanwhile (pipelined) are served from the loop,
+     * not from inside the caller's stack. */
+    if (answered(c, rc, c->keep_alive) &&
+        evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void on_read(struct bufferevent *bev, void *arg)
@@ -339,7 +339,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 
     if (c->state == CONN_CLOSING || c->state == CONN_LINGER)
         evbuffer_drain(in, evbuffer_get_length(in));
-    else
+    else if (c->state != CONN_WAITING) /* the input waits for the answer */
         serve(c);
 }
 
@@ -371,9 +371,15 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 
     if (what & BEV_EVENT_CONNECTED)
         return;
-    if (c->state == CONN_WAITING) { /* its handler holds it: srv_net_finish frees it */
-        c->gone = 1;
-        bufferevent_disable(bev, EV_READ | EV_WRITE);
+    if (c->state == CONN_WAITING) { /* its handler holds it: srv_net_finish goes on */
+        if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
+            c->peer_eof = 1; /* a half-close: the answer still goes out, then we close */
+            c->keep_alive = 0;
+            bufferevent_disable(bev, EV_READ);
+        } else {
+            c->gone = 1;
+            bufferevent_disable(bev, EV_READ | EV_WRITE);
+        }
         return;
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->state != CONN_LINGER &&
