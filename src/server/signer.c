@@ -21,6 +21,8 @@ struct srv_signer {
     int exited; /* reaped; status holds its wait status */
     int status;
     unsigned char *buf; /* SRV__MSG_MAX: requests out, replies in */
+    unsigned char *rbuf; /* SRV__MSG_MAX: pipelined replies in; apart from buf, as
+                          * a drain reads them while a request waits in buf */
     size_t inflight;    /* issue requests sent, replies not yet read */
     void (*drain)(void *arg);
     void *drain_arg;
@@ -58,27 +60,35 @@ static int reply_status(struct srv__rd *r, long n, unsigned char *buf, struct pk
     return pki_err_set(err, status, "%s", msg);
 }
 
+/* Whether the request in m can go out: the drain runs first, and may find
+ * the signer gone. */
+static int call_ready(struct srv_signer *s, const struct srv__msg *m, struct pki_err *err)
+{
+    if (!s->exited && s->inflight > 0 && s->drain != NULL)
+        s->drain(s->drain_arg);
+    if (s->exited)
+        return signer_gone(s, err);
+    if (s->inflight > 0)
+        return pki_err_set(err, PKI_ERR_USAGE, "signer: %zu leaf replies not yet read",
+                           s->inflight);
+    if (m->overflow)
+        return pki_err_set(err, PKI_ERR_INPUT, "signer request larger than %d bytes",
+                           SRV__MSG_MAX);
+    return PKI_OK;
+}
+
 /* Sends the request in m, waits for the reply, reads its status into r.
- * The request buffer is wiped after sending: it may hold a private key. */
+ * The request buffer is wiped after sending, or when it is not sent: it may
+ * hold a private key. */
 static int call(struct srv_signer *s, struct srv__msg *m, struct srv__rd *r, struct pki_err *err)
 {
     size_t len = m->len;
     long n;
     int rc;
 
-    if (s->exited)
-        return signer_gone(s, err);
-    if (s->inflight > 0 && s->drain != NULL)
-        s->drain(s->drain_arg);
-    if (s->inflight > 0) {
+    if ((rc = call_ready(s, m, err)) != PKI_OK) {
         OPENSSL_cleanse(s->buf, SRV__MSG_MAX);
-        return pki_err_set(err, PKI_ERR_USAGE, "signer: %zu leaf replies not yet read",
-                           s->inflight);
-    }
-    if (m->overflow) {
-        OPENSSL_cleanse(s->buf, SRV__MSG_MAX);
-        return pki_err_set(err, PKI_ERR_INPUT, "signer request larger than %d bytes",
-                           SRV__MSG_MAX);
+        return rc;
     }
     rc = srv__send(s->fd, s->buf, len);
     OPENSSL_cleanse(s->buf, len);
@@ -124,13 +134,17 @@ struct srv_signer *srv_signer_start(const char *store_key_path, int create,
     long n;
     int rc;
 
-    if (s == NULL || (s->buf = OPENSSL_malloc(SRV__MSG_MAX)) == NULL) {
+    if (s == NULL || (s->buf = OPENSSL_malloc(SRV__MSG_MAX)) == NULL ||
+        (s->rbuf = OPENSSL_malloc(SRV__MSG_MAX)) == NULL) {
+        if (s != NULL)
+            OPENSSL_free(s->buf);
         OPENSSL_free(s);
         pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
         return NULL;
     }
     s->fd = -1;
     if (fork_signer(s, store_key_path, create, err) != PKI_OK) {
+        OPENSSL_free(s->rbuf);
         OPENSSL_free(s->buf);
         OPENSSL_free(s);
         return NULL;
@@ -165,6 +179,7 @@ void srv_signer_stop(struct srv_signer *s)
         while (waitpid(s->pid, &s->status, 0) < 0 && errno == EINTR)
             ;
     OPENSSL_clear_free(s->buf, SRV__MSG_MAX);
+    OPENSSL_free(s->rbuf); /* certificates and errors only */
     OPENSSL_free(s);
 }
 
@@ -432,6 +447,8 @@ int srv_signer_issue_send(struct srv_signer *s, const struct pki_leaf_req *req,
      * buffer and the signer never blocks on a front end blocked on it. */
     if (s->inflight >= SRV_SIGNER_INFLIGHT_MAX && s->drain != NULL)
         s->drain(s->drain_arg);
+    if (s->exited) /* found by the drain */
+        return signer_gone(s, err);
     if (s->inflight >= SRV_SIGNER_INFLIGHT_MAX)
         return pki_err_set(err, PKI_ERR_USAGE, "signer: %zu leaf replies not yet read",
                            s->inflight);
@@ -462,7 +479,13 @@ int srv_signer_issue_recv(struct srv_signer *s, int wait, struct pki_buf *der,
         return signer_gone(s, err);
     if (s->inflight == 0)
         return pki_err_set(err, PKI_ERR_USAGE, "signer: no leaf request outstanding");
-    n = srv__recv_flags(s->fd, s->buf, SRV__MSG_MAX, wait ? 0 : MSG_DONTWAIT);
+    n = srv__recv_flags(s->fd, s->rbuf, SRV__MSG_MAX, wait ? 0 : MSG_DONTWAIT);
+    /* A signer that dies with requests unread resets the socket, and the
+     * kernel reports that ahead of the replies it did send: take those. */
+    if (n < 0 && errno == ECONNRESET) {
+        n = srv__recv_flags(s->fd, s->rbuf, SRV__MSG_MAX, MSG_DONTWAIT);
+        n = n > 0 ? n : 0; /* none queued: gone */
+    }
     if (n < 0 && !wait && (errno == EAGAIN || errno == EWOULDBLOCK))
         return SRV_SIGNER_NONE;
     if (n == 0 || (n < 0 && errno == ECONNRESET))
@@ -471,7 +494,7 @@ int srv_signer_issue_recv(struct srv_signer *s, int wait, struct pki_buf *der,
         return pki_err_set(err, PKI_ERR_INTERNAL, "signer: receive failed: %s",
                            strerror(errno));
     s->inflight--;
-    if ((rc = reply_status(&r, n, s->buf, err)) != PKI_OK)
+    if ((rc = reply_status(&r, n, s->rbuf, err)) != PKI_OK)
         return rc;
     return issue_reply(&r, der, serial, err);
 }

@@ -33,8 +33,92 @@
 
 static atomic_int calls;
 
+/* Deferred answers (net.h, srv_resp.deferred): /defer?TAG holds its
+ * connection here, and /release finishes every one held, with the body
+ * "deferred TAG". Both run on the loop's thread, as srv_net_finish must;
+ * the mutex is for the test's thread, which waits on `total`. */
+#define DEFER_MAX 8
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct srv_conn *conn[DEFER_MAX];
+    char tag[DEFER_MAX][64];
+    int n;     /* held, not yet released */
+    int total; /* ever deferred */
+} deferred = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, {NULL}, {""}, 0, 0};
+
+static void defer_hold(const struct srv_http_req *req, struct srv_resp *resp)
+{
+    pthread_mutex_lock(&deferred.mu);
+    assert_true(deferred.n < DEFER_MAX);
+    deferred.conn[deferred.n] = resp->conn;
+    snprintf(deferred.tag[deferred.n], sizeof(deferred.tag[0]), "%.63s", req->query);
+    deferred.n++;
+    deferred.total++;
+    pthread_cond_broadcast(&deferred.cv);
+    pthread_mutex_unlock(&deferred.mu);
+    resp->deferred = 1;
+}
+
+/* Finishes every held connection; returns how many. */
+static int defer_release(void)
+{
+    struct pki_err err = {0, ""};
+    struct srv_conn *conn[DEFER_MAX];
+    char tag[DEFER_MAX][64], text[96];
+    int n, i, len;
+
+    pthread_mutex_lock(&deferred.mu);
+    n = deferred.n;
+    memcpy(conn, deferred.conn, sizeof(conn));
+    memcpy(tag, deferred.tag, sizeof(tag));
+    deferred.n = 0;
+    pthread_mutex_unlock(&deferred.mu);
+    for (i = 0; i < n; i++) {
+        struct srv_resp r;
+
+        memset(&r, 0, sizeof(r));
+        r.status = 200;
+        r.content_type = "text/plain";
+        len = snprintf(text, sizeof(text), "deferred %s", tag[i]);
+        assert_int_equal(pki_buf_set(&r.body, text, (size_t)len, &err), 0);
+        srv_net_finish(conn[i], &r);
+        assert_null(r.body.data); /* taken */
+    }
+    return n;
+}
+
+/* Waits until `total` requests were deferred since the program began. */
+static void defer_wait(int total)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 5;
+    pthread_mutex_lock(&deferred.mu);
+    while (deferred.total < total)
+        if (pthread_cond_timedwait(&deferred.cv, &deferred.mu, &until) != 0)
+            break;
+    if (deferred.total < total) {
+        pthread_mutex_unlock(&deferred.mu);
+        fail_msg("%d requests deferred, want %d", deferred.total, total);
+    }
+    pthread_mutex_unlock(&deferred.mu);
+}
+
+static int defer_total(void)
+{
+    int n;
+
+    pthread_mutex_lock(&deferred.mu);
+    n = deferred.total;
+    pthread_mutex_unlock(&deferred.mu);
+    return n;
+}
+
 /* /echo says what it was given; /big is larger than the backpressure mark;
- * /limited is a 429 with Retry-After; /empty is a 204; /nostatus sets none. */
+ * /limited is a 429 with Retry-After; /empty is a 204; /nostatus sets none;
+ * /defer and /release as above. */
 static void handler(void *arg, const struct srv_http_req *req, struct srv_resp *resp)
 {
     static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE"};
@@ -61,6 +145,11 @@ static void handler(void *arg, const struct srv_http_req *req, struct srv_resp *
         resp->status = 204;
     } else if (strcmp(req->path, "/nostatus") == 0) {
         resp->status = 0;
+    } else if (strcmp(req->path, "/defer") == 0) {
+        defer_hold(req, resp);
+    } else if (strcmp(req->path, "/release") == 0) {
+        n = snprintf(text, sizeof(text), "released %d", defer_release());
+        assert_int_equal(pki_buf_set(&resp->body, text, (size_t)n, &err), 0);
     } else {
         n = snprintf(text, sizeof(text), "%s %s?%s token=%s conflict=%d body=%.*s",
                      methods[req->method], req->path, req->query, req->token,
@@ -764,6 +853,168 @@ static void tls_request(void **state)
     EVP_PKEY_free(key);
 }
 
+/* ---- deferred answers ---- */
+
+/* Releases every held answer from another connection; asserts how many. */
+static void release(int port, int want)
+{
+    struct resp r = roundtrip(port, "GET /release HTTP/1.1\r\nHost: a\r\n\r\n");
+    char body[32];
+
+    snprintf(body, sizeof(body), "released %d", want);
+    assert_string_equal(r.body, body);
+    resp_free(&r);
+}
+
+/* Nothing arrives on c for a moment: a quiet window, not a sleep, since
+ * the request was already deferred when this runs. */
+static void expect_quiet(struct cli *c)
+{
+    assert_int_equal(cli_more(c, 50), -1);
+    assert_int_equal(c->len, 0);
+}
+
+static void expect_body(struct cli *c, int head, const char *want)
+{
+    struct resp r;
+
+    assert_int_equal(cli_response(c, &r, head), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, want);
+    resp_free(&r);
+}
+
+static void deferred_answer_waits_for_release(void **state)
+{
+    struct server *s = server_default();
+    struct cli *c = cli_connect(s->port);
+    struct resp r;
+    int total = defer_total();
+
+    (void)state;
+    cli_sends(c, "GET /defer?one HTTP/1.1\r\nHost: a\r\n\r\n");
+    defer_wait(total + 1);
+    expect_quiet(c);
+    release(s->port, 1);
+    assert_int_equal(cli_response(c, &r, 0), 0);
+    assert_true(strncmp(r.head, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_str_has(r.head, "Content-Type: text/plain\r\n");
+    assert_str_has(r.head, "Content-Length: 12\r\n");
+    assert_str_has(r.head, "Connection: keep-alive\r\n");
+    assert_string_equal(r.body, "deferred one");
+    resp_free(&r);
+    /* Keep-alive: the connection serves the next request, immediate or not. */
+    cli_sends(c, "GET /echo?again HTTP/1.1\r\nHost: a\r\n\r\n");
+    expect_body(c, 0, "GET /echo?again token= conflict=0 body=");
+    cli_sends(c, "GET /defer?two HTTP/1.1\r\nHost: a\r\n\r\n");
+    defer_wait(total + 2);
+    release(s->port, 1);
+    expect_body(c, 0, "deferred two");
+    cli_close(c);
+    server_stop(s);
+}
+
+/* Requests sent behind a deferred one wait for its answer, then are
+ * answered in order, deferred or not. */
+static void pipelined_behind_deferred_in_order(void **state)
+{
+    struct server *s = server_default();
+    struct cli *c = cli_connect(s->port);
+    int total = defer_total(), before = atomic_load(&calls);
+
+    (void)state;
+    cli_sends(c, "GET /defer?first HTTP/1.1\r\nHost: a\r\n\r\n"
+                 "GET /echo?second HTTP/1.1\r\nHost: a\r\n\r\n"
+                 "GET /defer?third HTTP/1.1\r\nHost: a\r\n\r\n"
+                 "GET /echo?fourth HTTP/1.1\r\nHost: a\r\n\r\n");
+    defer_wait(total + 1);
+    expect_quiet(c); /* /echo?second is not answered ahead of /defer?first */
+    assert_int_equal(atomic_load(&calls) - before, 1);
+    release(s->port, 1);
+    expect_body(c, 0, "deferred first");
+    expect_body(c, 0, "GET /echo?second token= conflict=0 body=");
+    defer_wait(total + 2);
+    expect_quiet(c);
+    release(s->port, 1);
+    expect_body(c, 0, "deferred third");
+    expect_body(c, 0, "GET /echo?fourth token= conflict=0 body=");
+    cli_close(c);
+    server_stop(s);
+}
+
+/* Peers that leave while their answer is deferred: closed (FIN), reset
+ * (RST), or half-closed, which still gets its answer and then the close.
+ * Releasing them must not touch freed memory (ASan) and the server goes
+ * on serving. */
+static void client_gone_while_deferred(void **state)
+{
+    struct server *s = server_default();
+    struct cli *fin = cli_connect(s->port), *rst = cli_connect(s->port);
+    struct cli *half = cli_connect(s->port);
+    struct linger lg = {1, 0};
+    struct resp r;
+    int total = defer_total();
+
+    (void)state;
+    cli_sends(fin, "GET /defer?fin HTTP/1.1\r\nHost: a\r\n\r\n");
+    cli_sends(rst, "GET /defer?rst HTTP/1.1\r\nHost: a\r\n\r\n");
+    cli_sends(half, "GET /defer?half HTTP/1.1\r\nHost: a\r\n\r\n");
+    defer_wait(total + 3);
+    cli_close(fin);
+    assert_int_equal(setsockopt(rst->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
+    cli_close(rst);
+    assert_int_equal(shutdown(half->fd, SHUT_WR), 0);
+    release(s->port, 3);
+    assert_int_equal(cli_response(half, &r, 0), 0);
+    assert_string_equal(r.body, "deferred half");
+    assert_str_has(r.head, "Connection: close\r\n");
+    resp_free(&r);
+    cli_expect_eof(half);
+    cli_close(half);
+    r = roundtrip(s->port, "GET /echo?after HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(r.status, 200);
+    assert_str_has(r.body, "?after");
+    resp_free(&r);
+    server_stop(s);
+}
+
+/* HEAD and "Connection: close" are honoured as for an immediate answer:
+ * the length a GET would have and no body; the close after the answer. */
+static void deferred_head_and_close(void **state)
+{
+    struct server *s = server_default();
+    struct cli *c = cli_connect(s->port);
+    struct resp r;
+    int total = defer_total();
+
+    (void)state;
+    cli_sends(c, "HEAD /defer?h HTTP/1.1\r\nHost: a\r\n\r\n");
+    defer_wait(total + 1);
+    release(s->port, 1);
+    assert_int_equal(cli_response(c, &r, 1), 0);
+    assert_int_equal(r.status, 200);
+    assert_str_has(r.head, "Content-Length: 10\r\n"); /* "deferred h" */
+    assert_str_has(r.head, "Connection: keep-alive\r\n");
+    resp_free(&r);
+    /* No body bytes went out: the next answer starts right after the head. */
+    cli_sends(c, "GET /echo?next HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(cli_response(c, &r, 0), 0);
+    assert_true(strncmp(r.head, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    assert_string_equal(r.body, "GET /echo?next token= conflict=0 body=");
+    resp_free(&r);
+    cli_sends(c, "GET /defer?c HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    defer_wait(total + 2);
+    expect_quiet(c);
+    release(s->port, 1);
+    assert_int_equal(cli_response(c, &r, 0), 0);
+    assert_string_equal(r.body, "deferred c");
+    assert_str_has(r.head, "Connection: close\r\n");
+    resp_free(&r);
+    cli_expect_eof(c);
+    cli_close(c);
+    server_stop(s);
+}
+
 static void listen_addresses(void **state)
 {
     static const char *const bad[] = {
@@ -849,6 +1100,10 @@ int main(void)
         cmocka_unit_test(backpressure_keeps_order),
         cmocka_unit_test(partial_write_queues_the_rest),
         cmocka_unit_test(tls_request),
+        cmocka_unit_test(deferred_answer_waits_for_release),
+        cmocka_unit_test(pipelined_behind_deferred_in_order),
+        cmocka_unit_test(client_gone_while_deferred),
+        cmocka_unit_test(deferred_head_and_close),
         cmocka_unit_test(listen_addresses),
         cmocka_unit_test(resp_error_json),
     };
