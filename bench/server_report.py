@@ -224,9 +224,11 @@ def cg_dir(d):
 # What the per-issuance functions are (name -> what it is), in the order of the table.
 FRONT = [
     ("srv_api_sign", "the sign handler, all of it (the lines below are parts of it)"),
-    ("srv_body_sign_parse", "the request body `{\"CSR\": ...}` parsed (jansson)"),
+    ("srv_body_sign_parse", "the request body `{\"CSR\": ...}` parsed (its usual shape "
+     "without jansson)"),
     ("pki_csr_fast_read", "the CSR, fast path: PEM, DER walk, key from the SPKI, signature check"),
-    ("EVP_PKEY_fromdata", "of which the public key built from the SPKI's fields"),
+    ("EVP_PKEY_copy_parameters", "of which the public key built from the SPKI (curve "
+     "parameters copied)"),
     ("pki_csr_read", "the CSR: PEM, DER parse, signature check"),
     ("d2i_X509_REQ", "of which the DER parse"),
     ("OSSL_DECODER_CTX_new_for_pkey", "of which, in the parse, OpenSSL 3.0's decoder set-up for "
@@ -236,11 +238,12 @@ FRONT = [
     ("pki_csr_sans", "the CSR's SANs read"),
     ("i2d_PUBKEY", "the CSR's key re-encoded (SPKI DER) for the signer: OpenSSL 3.0's encoder "
      "set-up"),
-    ("issue", "`issue()`: signer round trip, PEM, response JSON, metrics, audit"),
-    ("srv_signer_issue", "the signer round trip, front-end side (send, blocking receive)"),
+    ("issue", "`issue()`: the leaf request built and sent to the signer (pipelined)"),
+    ("srv_leaf_complete", "the signer's replies read and answered: PEM, JSON, metrics, audit, "
+     "write"),
     ("pki_pem_encode", "the leaf DER to PEM"),
-    ("srv_resp_json", "the response serialised (jansson `json_dumps`)"),
-    ("srv_audit", "the audit line (JSON, SHA-256 chain, write)"),
+    ("leaf_json", "the JSON answer (two passes: count, then fill one buffer)"),
+    ("srv_audit_issue", "the audit line (SHA-256 chain, one write)"),
     ("store_token_find", "the token lookup (SQLite)"),
     ("sqlite3_step", "SQLite statements, all"),
     ("srv_http_parse", "the HTTP request parse"),
@@ -471,10 +474,11 @@ def notes(w, meta, sp, per_core, limit, runs, get, cg):
           f"**{100 * per_core / limit:.0f}% of the {meta['ncpu']}-core limit**; more needs the "
           f"front end to take the next request while the signer signs, or more workers.")
     elif workers > 1:
-        w(f"- **{workers} workers**, each with its own signer. A worker waits for its signer in "
-          f"a blocking `recvmsg` (`call()` in `src/server/signer.c`), so a worker and its signer "
-          f"take turns: each pair uses at most one core, and the {workers} pairs together at "
-          f"most {workers}.")
+        w(f"- **{workers} workers**, each with its own signer. Leaf requests are pipelined "
+          f"(docs/server.md, \"Pipelined signing\"): a worker verifies the next CSRs while its "
+          f"signer signs, and the signer (`SCHED_BATCH`) signs a batch per wakeup. A worker "
+          f"serves the connections it accepted, so with as few connections as workers the "
+          f"spread of connections over workers decides how many cores work.")
     if best:
         w(f"- Best pkictl figure (HTTP): {best:,.0f} leaves/s, **{100 * best / limit:.0f}% of the "
       f"limit**; the server spent "
@@ -513,7 +517,7 @@ def notes(w, meta, sp, per_core, limit, runs, get, cg):
               f"decoder (`OSSL_DECODER_is_a`, `OPENSSL_strcasecmp`, locks), which OpenSSL 3.0 "
               f"does for every SubjectPublicKeyInfo it parses.")
         big = sorted((r for r in fe["rows"] if r["fn"] in
-                      ("srv_resp_json", "srv_audit", "srv_body_sign_parse", "pki_pem_encode",
+                      ("leaf_json", "srv_audit_issue", "srv_body_sign_parse", "pki_pem_encode",
                        "store_token_find", "srv_http_parse")), key=lambda r: -r["per_leaf"])
         if big:
             w("  - Around the CSR: " + ", ".join(f"`{r['fn']}` {r['per_leaf']:,.0f}" for r in big)

@@ -272,6 +272,10 @@ static int serve_one(struct srv_conn *c, struct evbuffer *in, size_t avail)
         answer_error(c, status, err.msg);
         return 0;
     }
+    /* The peer half-closed while an earlier answer was deferred: this is
+     * its last request if nothing follows it. */
+    if (c->peer_eof && consumed == evbuffer_get_length(in))
+        req.keep_alive = 0;
     memset(&resp, 0, sizeof(resp));
     resp.conn = c;
     c->net->handler(c->net->arg, &req, &resp);
@@ -317,18 +321,19 @@ static void on_read(struct bufferevent *bev, void *arg);
 
 void srv_net_finish(struct srv_conn *c, struct srv_resp *resp)
 {
-    int rc;
+    int rc, more, keep_alive;
 
     if (c->gone) {
         pki_buf_free(&resp->body);
         conn_free(c);
         return;
     }
-    rc = send_response(c, c->head, c->keep_alive, resp);
+    more = evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
+    keep_alive = c->keep_alive && (!c->peer_eof || more);
+    rc = send_response(c, c->head, keep_alive, resp);
     /* Requests that came in meanwhile (pipelined) are served from the loop,
      * not from inside the caller's stack. */
-    if (answered(c, rc, c->keep_alive) &&
-        evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+    if (answered(c, rc, keep_alive) && more)
         bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
@@ -373,8 +378,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         return;
     if (c->state == CONN_WAITING) { /* its handler holds it: srv_net_finish goes on */
         if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
-            c->peer_eof = 1; /* a half-close: the answer still goes out, then we close */
-            c->keep_alive = 0;
+            c->peer_eof = 1; /* a half-close: what was asked is answered, then we close */
             bufferevent_disable(bev, EV_READ);
         } else {
             c->gone = 1;

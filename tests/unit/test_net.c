@@ -978,6 +978,33 @@ static void client_gone_while_deferred(void **state)
     server_stop(s);
 }
 
+/* A request pipelined behind a deferred one, then a half-close: both are
+ * answered, in order, the last with "Connection: close", then the close. */
+static void half_close_after_pipelining_behind_deferred(void **state)
+{
+    struct server *s = server_default();
+    struct cli *c = cli_connect(s->port);
+    struct resp r;
+    int total = defer_total();
+
+    (void)state;
+    cli_sends(c, "GET /defer?first HTTP/1.1\r\nHost: a\r\n\r\n"
+                 "GET /echo?second HTTP/1.1\r\nHost: a\r\n\r\n");
+    defer_wait(total + 1);
+    assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
+    release(s->port, 1);
+    assert_int_equal(cli_response(c, &r, 0), 0);
+    assert_string_equal(r.body, "deferred first");
+    resp_free(&r);
+    assert_int_equal(cli_response(c, &r, 0), 0);
+    assert_str_has(r.body, "?second");
+    assert_str_has(r.head, "Connection: close\r\n");
+    resp_free(&r);
+    cli_expect_eof(c);
+    cli_close(c);
+    server_stop(s);
+}
+
 /* HEAD and "Connection: close" are honoured as for an immediate answer:
  * the length a GET would have and no body; the close after the answer. */
 static void deferred_head_and_close(void **state)
@@ -1103,6 +1130,7 @@ int main(void)
         cmocka_unit_test(deferred_answer_waits_for_release),
         cmocka_unit_test(pipelined_behind_deferred_in_order),
         cmocka_unit_test(client_gone_while_deferred),
+        cmocka_unit_test(half_close_after_pipelining_behind_deferred),
         cmocka_unit_test(deferred_head_and_close),
         cmocka_unit_test(listen_addresses),
         cmocka_unit_test(resp_error_json),
