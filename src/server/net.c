@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@
 #define NET_LINGER_MS 2000
 #define NET_ACCEPT_RETRY_MS 100
 #define NET_BACKLOG 128
+#define NET_BALANCE_MS 5      /* a declining worker re-checks the balance this often */
+#define NET_BALANCE_MAX_MS 50 /* and accepts anyway once a connection waited this long */
 
 /* CONN_WAITING: the handler deferred its answer (srv_net_finish sends it);
  * nothing is read meanwhile, and the connection is not freed under it. */
@@ -71,6 +74,8 @@ struct srv_net {
     struct evconnlistener *listener;
     struct event *retry;
     int shared_listener;  /* the socket is shared with other worker processes */
+    int (*balance)(void *arg, size_t nconns);
+    int declined_ms;      /* how long a connection has waited while we declined */
     SSL_CTX *tls;
     srv_handler_fn handler;
     void (*before_tls)(void *arg);
@@ -97,6 +102,8 @@ static void conn_free(struct srv_conn *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     c->net->nconns--;
+    if (c->net->balance != NULL)
+        (void)c->net->balance(c->net->arg, c->net->nconns);
     event_free(c->timer);
     bufferevent_free(c->bev); /* BEV_OPT_CLOSE_ON_FREE: the SSL and the socket too */
     free(c);
@@ -472,6 +479,8 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
      * all landed on one worker). Stepping back for a millisecond after each
      * accept lets the other workers take the next ones. */
     if (net->shared_listener) {
+        if (net->balance != NULL)
+            (void)net->balance(net->arg, net->nconns);
         evconnlistener_disable(net->listener);
         arm(net->retry, 1);
     }
@@ -487,12 +496,31 @@ static void on_accept_error(struct evconnlistener *l, void *arg)
     arm(net->retry, NET_ACCEPT_RETRY_MS);
 }
 
+/* A connection waiting in the shared backlog. */
+static int backlog_waiting(struct srv_net *net)
+{
+    struct pollfd p = {evconnlistener_get_fd(net->listener), POLLIN, 0};
+
+    return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/* Accept again, unless another worker has fewer connections: then stay
+ * out and look again shortly; a connection that none of them takes (they
+ * are all busy) is taken after NET_BALANCE_MAX_MS anyway. */
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
     struct srv_net *net = arg;
 
     (void)fd;
     (void)what;
+    if (net->balance != NULL && !net->balance(net->arg, net->nconns)) {
+        net->declined_ms = backlog_waiting(net) ? net->declined_ms + NET_BALANCE_MS : 0;
+        if (net->declined_ms < NET_BALANCE_MAX_MS) {
+            arm(net->retry, NET_BALANCE_MS);
+            return;
+        }
+    }
+    net->declined_ms = 0;
     evconnlistener_enable(net->listener);
 }
 
@@ -603,6 +631,7 @@ struct srv_net *srv_net_new(struct event_base *base, const struct srv_net_opts *
      * writes with writev and OpenSSL with write, neither with MSG_NOSIGNAL. */
     signal(SIGPIPE, SIG_IGN);
     net->shared_listener = opts->has_listen_fd;
+    net->balance = opts->has_listen_fd ? opts->balance : NULL;
     if (opts->has_listen_fd)
         net->listener = evconnlistener_new(base, on_accept, net,
                                            LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0,

@@ -46,6 +46,11 @@ struct srv_net_opts {
                                   * (from srv_net_bind; worker processes share it),
                                   * used instead of binding `listen` */
     int has_listen_fd;
+    int (*balance)(void *arg, size_t nconns); /* with a shared listen_fd: told this
+                                  * process's connection count at each change, returns 1
+                                  * if it should accept more now (no other process has
+                                  * fewer); a declined connection is taken anyway after
+                                  * NET_BALANCE_MAX_MS in the backlog */
     void (*before_tls)(void *arg); /* called with the handler's arg before each
                                   * accepted connection gets its TLS session:
                                   * where a renewed certificate is picked up */

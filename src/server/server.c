@@ -400,6 +400,7 @@ static int run_workers(struct srv *s, struct pki_err *err)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, &old);
+    s->shared->nworkers = n;
     rc = start_workers(s, fd, pids, n, err);
     close(fd);
     if (rc == 0)

@@ -78,3 +78,15 @@ void srv_shared_metrics_sum(const struct srv_shared *sh, struct srv_metrics *out
     for (i = 0; i < SRV_WORKERS_MAX; i++)
         srv_metrics_add(out, &sh->metrics[i]);
 }
+
+int srv_shared_conns_balance(struct srv_shared *sh, int w, size_t n)
+{
+    uint32_t mine = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+    int i;
+
+    atomic_store_explicit(&sh->conns[w], mine, memory_order_relaxed);
+    for (i = 0; i < sh->nworkers && i < SRV_WORKERS_MAX; i++)
+        if (i != w && atomic_load_explicit(&sh->conns[i], memory_order_relaxed) < mine)
+            return 0;
+    return 1;
+}

@@ -26,6 +26,8 @@ struct srv_shared {
     struct srv_metrics metrics[SRV_WORKERS_MAX];
     struct srv_audit_shared audit;   /* every audit handle is attached to it */
     _Atomic uint64_t store_gen;      /* bumped after every store commit */
+    int nworkers;                    /* set before the workers fork */
+    _Atomic uint32_t conns[SRV_WORKERS_MAX]; /* each worker's open connections */
 };
 
 /* A zeroed shared mapping with the audit head's mutex ready; NULL and err
@@ -41,6 +43,12 @@ int srv_shared_rate_take(struct srv_shared *sh, int64_t now_ms, int *retry_after
  * worker that sees the new value; the bump releases it. */
 uint64_t srv_shared_gen(const struct srv_shared *sh);
 void srv_shared_gen_bump(struct srv_shared *sh);
+
+/* Worker w now has n connections; returns 1 if it should accept the next
+ * one: no other worker has fewer. The shared listening socket wakes every
+ * worker, and the first to run would otherwise take connections that an
+ * idle worker could serve (2 long connections on 1 of 2 workers: 1 core). */
+int srv_shared_conns_balance(struct srv_shared *sh, int w, size_t n);
 
 /* The sum of every slot. */
 void srv_shared_metrics_sum(const struct srv_shared *sh, struct srv_metrics *out);

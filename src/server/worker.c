@@ -89,6 +89,13 @@ static void tls_follow(void *arg)
         fprintf(stderr, "pkictl server: worker %d: API certificate: %s\n", s->worker, err.msg);
 }
 
+static int balance(void *arg, size_t nconns)
+{
+    struct srv *s = arg;
+
+    return srv_shared_conns_balance(s->shared, s->worker, nconns);
+}
+
 struct worker_loop {
     struct srv *s;
     int ticks;
@@ -141,6 +148,7 @@ static int serve(struct srv *s, int fd, struct pki_err *err)
     no.listen_fd = fd;
     no.has_listen_fd = 1;
     no.before_tls = tls_follow;
+    no.balance = balance;
     s->net = srv_net_new(s->base, &no, srv_handle, s, err);
     if (s->net == NULL || srv_leaf_queue_new(s, err) != 0)
         return err->code;

@@ -371,6 +371,56 @@ codes=$(curl -sS -w '%{http_code}\n' --max-time 60 -H "X-Consul-Token: $OPA" "${
 is_eq "unlimited: 40 leaves in a row, all 200" "$codes" " 40 200"
 srv_stop_clean "plain-HTTP server"
 
+# ---------------------------------------------------------------- 5d. connections spread over workers
+# The shared socket wakes every worker and the first to run would take every connection (2
+# long connections on 1 of 2 workers: 1 core). A worker accepts only while no other has fewer
+# connections; one that keeps declining takes a waiting connection after 50 ms, so a worker
+# that does not run (stopped here) cannot strand connections.
+DBAL="$T_TMP/bal"
+check "setup: plain-HTTP server, two workers" srv_start "$DBAL" --insecure-http --workers=2
+BAL=$(python3 - "$SRV_URL" $(srv_worker_pids) <<'PY'
+import http.client, os, signal, sys, urllib.parse
+url, pids = sys.argv[1], [int(p) for p in sys.argv[2:]]
+u = urllib.parse.urlsplit(url)
+conns = []
+def per_worker():   # established connections to the port, by worker (in pids order)
+    inodes = set()
+    for l in open("/proc/net/tcp").read().splitlines()[1:]:
+        x = l.split()
+        if int(x[1].split(":")[1], 16) == u.port and x[3] == "01":
+            inodes.add(x[9])
+    out = []
+    for p in pids:
+        n = 0
+        for fd in os.listdir(f"/proc/{p}/fd"):
+            try:
+                t = os.readlink(f"/proc/{p}/fd/{fd}")
+            except OSError:
+                continue
+            n += t.startswith("socket:[") and t[8:-1] in inodes
+        out.append(n)
+    return out
+def one():
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    c.request("GET", "/v1/connect/ca/roots")
+    ok = c.getresponse().status == 200
+    conns.append(c)
+    return ok
+steps = []
+os.kill(pids[1], signal.SIGSTOP)        # worker 1 cannot run: worker 0 takes both, the 2nd late
+try:
+    steps.append(f"{one()}:{one()}:{per_worker()}")
+finally:
+    os.kill(pids[1], signal.SIGCONT)
+for _ in range(2):                      # worker 0 has more: worker 1 takes the next two
+    steps.append(f"{one()}:{per_worker()}")
+print(" ".join(s.replace(" ", "") for s in steps))
+PY
+)
+is_eq "balance: worker 1 stopped: both connections served by worker 0" "${BAL%% *}" "True:True:[2,0]"
+is_eq "... then worker 1 (fewer connections) takes the next two" "${BAL#* }" "True:[2,1] True:[2,2]"
+srv_stop_clean "two-worker plain-HTTP server"
+
 # ====================================================================== TLS server
 DB="$T_TMP/b"
 check "setup: TLS server, three workers, --request-timeout=2" srv_start "$DB" --request-timeout=2 --workers=3

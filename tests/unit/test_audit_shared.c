@@ -319,6 +319,33 @@ static void shared_store_gen(void **state)
     srv_shared_free(sh);
 }
 
+/* The accept balance: a worker accepts only while no other has fewer
+ * connections; counts are seen across processes. */
+static void shared_conns_balance(void **state)
+{
+    struct pki_err err = {0, ""};
+    struct srv_shared *sh = srv_shared_new(&err);
+    pid_t pid;
+
+    (void)state;
+    assert_non_null(sh);
+    sh->nworkers = 3;
+    assert_int_equal(srv_shared_conns_balance(sh, 0, 0), 1); /* all at 0 */
+    assert_int_equal(srv_shared_conns_balance(sh, 0, 1), 0); /* 1 and 2 have fewer */
+    assert_int_equal(srv_shared_conns_balance(sh, 1, 1), 0); /* 2 has fewer */
+    assert_int_equal(srv_shared_conns_balance(sh, 2, 0), 1);
+    assert_true((pid = fork()) >= 0);
+    if (pid == 0)
+        _exit(srv_shared_conns_balance(sh, 2, 1) == 1 ? 0 : 1); /* now all at 1 */
+    wait_ok(pid);
+    assert_int_equal(srv_shared_conns_balance(sh, 0, 1), 1); /* sees the child's count */
+    assert_int_equal(srv_shared_conns_balance(sh, 1, 5), 0);
+    assert_int_equal(srv_shared_conns_balance(sh, 1, 0), 1); /* after closes */
+    sh->nworkers = 1;                                        /* alone: always */
+    assert_int_equal(srv_shared_conns_balance(sh, 0, 100), 1);
+    srv_shared_free(sh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -328,6 +355,7 @@ int main(void)
         cmocka_unit_test(open_attached_ignores_tail),
         cmocka_unit_test(attach_reads_the_file),
         cmocka_unit_test(shared_store_gen),
+        cmocka_unit_test(shared_conns_balance),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

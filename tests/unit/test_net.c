@@ -774,6 +774,49 @@ static void partial_write_queues_the_rest(void **state)
     server_stop(s);
 }
 
+static atomic_int balance_calls, balance_last, balance_answer;
+
+static int fake_balance(void *arg, size_t nconns)
+{
+    assert_null(arg);
+    atomic_fetch_add(&balance_calls, 1);
+    atomic_store(&balance_last, (int)nconns);
+    return atomic_load(&balance_answer);
+}
+
+/* A shared listening socket with a balance hook: told the count at each
+ * accept and close; a worker that keeps declining still takes a
+ * connection nobody else takes (after NET_BALANCE_MAX_MS), and one that
+ * may accept takes it at once. */
+static void balance_declines_then_takes_waiting(void **state)
+{
+    struct pki_err err = {0, ""};
+    struct srv_net_opts opts = {.request_timeout_ms = WAIT_MS, .idle_timeout_ms = WAIT_MS,
+                                .has_listen_fd = 1, .balance = fake_balance};
+    struct server *s;
+    struct resp r;
+    int fd = -1, i, j;
+
+    (void)state;
+    atomic_store(&balance_calls, 0);
+    for (i = 0; i < 2; i++) {
+        assert_ok(srv_net_bind("127.0.0.1:0", &fd, &err), err); /* srv_net_free closes it */
+        opts.listen_fd = fd;
+        atomic_store(&balance_answer, i); /* 0: declines every time; 1: accepts */
+        s = server_start(&opts);
+        for (j = 0; j < 2; j++) { /* the second comes after an accept: balance decides */
+            r = roundtrip(s->port,
+                          "GET /echo?bal HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            assert_int_equal(r.status, 200);
+            assert_str_has(r.body, "?bal");
+            resp_free(&r);
+        }
+        server_stop(s);
+    }
+    assert_true(atomic_load(&balance_calls) >= 8); /* each accept and close, and re-checks */
+    assert_int_equal(atomic_load(&balance_last), 0);
+}
+
 static atomic_int before_tls_calls;
 
 static void count_before_tls(void *arg)
@@ -1126,6 +1169,7 @@ int main(void)
         cmocka_unit_test(connection_cap),
         cmocka_unit_test(backpressure_keeps_order),
         cmocka_unit_test(partial_write_queues_the_rest),
+        cmocka_unit_test(balance_declines_then_takes_waiting),
         cmocka_unit_test(tls_request),
         cmocka_unit_test(deferred_answer_waits_for_release),
         cmocka_unit_test(pipelined_behind_deferred_in_order),
