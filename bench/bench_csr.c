@@ -25,26 +25,16 @@
 #include "key.h"
 #include "name.h"
 
-#define URI "spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/web"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_util.h"
 
 static void report(const char *what, long n, double secs)
 {
-    printf("%-44s %8ld in %7.3f s: %9.0f /s, %8.1f us each\n", what, n, secs, n / secs,
-           secs / n * 1e6);
+    bench_report(44, what, n, secs);
 }
 
 static void die(const char *what, const struct pki_err *err)
 {
-    fprintf(stderr, "bench_csr: %s: %s\n", what, err->msg);
-    exit(1);
+    bench_die("bench_csr", what, err);
 }
 
 /* The CSR's PEM text (malloc'd), made by the core as `pkictl csr` would. */

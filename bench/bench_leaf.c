@@ -23,26 +23,16 @@
 #include "leaf.h"
 #include "name.h"
 
-#define URI "spiffe://11111111-2222-3333-4444-555555555555.consul/ns/default/dc/dc1/svc/web"
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_util.h"
 
 static void report(const char *what, long n, double secs)
 {
-    printf("%-34s %8ld in %7.3f s: %9.0f /s, %8.1f us each\n", what, n, secs, n / secs,
-           secs / n * 1e6);
+    bench_report(34, what, n, secs);
 }
 
 static void die(const char *what, const struct pki_err *err)
 {
-    fprintf(stderr, "bench_leaf: %s: %s\n", what, err->msg);
-    exit(1);
+    bench_die("bench_leaf", what, err);
 }
 
 static X509 *make_ca(EVP_PKEY *key, time_t now, struct pki_err *err)

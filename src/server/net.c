@@ -324,8 +324,6 @@ static void serve(struct srv_conn *c)
     }
 }
 
-static void on_read(struct bufferevent *bev, void *arg);
-
 void srv_net_finish(struct srv_conn *c, struct srv_resp *resp)
 {
     int rc, more, keep_alive;
