@@ -539,6 +539,51 @@ static void refuses_signature_by_another_key(void **state)
     OPENSSL_free(der);
 }
 
+/* The verifier gives each curve's key the CSR's point in place: no point
+ * may carry over to the next CSR, whatever came before it (a valid CSR, a
+ * forged one, a point off the curve). */
+static void no_key_outlives_its_csr(void **state)
+{
+    size_t alen, flen, blen;
+    unsigned char *der = x509_csr(keys[K_P256], keys[K_P256], NULL, "URI:" URI, 0, &alen);
+    char *a = csr_pem(der, alen), *forged, *b, *off;
+    struct parts p = {.key = keys[K_P256]};
+    unsigned char *spki = NULL;
+    int n = i2d_PUBKEY(keys[K_P256], &spki);
+
+    (void)state;
+    OPENSSL_free(der);
+    der = x509_csr(other_p256, keys[K_P256], NULL, "URI:" URI, 0, &flen);
+    forged = csr_pem(der, flen); /* signed by a's key, carrying another */
+    OPENSSL_free(der);
+    der = x509_csr(other_p256, other_p256, NULL, "URI:" URI, 0, &blen);
+    b = csr_pem(der, blen);
+    OPENSSL_free(der);
+    assert_true(n == 91);
+    spki[n - 1] ^= 1; /* off the curve, signed by a's key */
+    p.spki = spki;
+    p.spki_len = (size_t)n;
+    off = hand_csr(&p);
+    for (int round = 0; round < 2; round++) {
+        read_ok(a);
+        pki_csr_fast_clear(got);
+        read_err(forged, strlen(forged), PKI_ERR_INPUT, "signature does not verify");
+        read_ok(b);
+        pki_csr_fast_clear(got);
+        read_ok(a);
+        pki_csr_fast_clear(got);
+        read_err(off, strlen(off), PKI_ERR_INPUT, "not a valid EC key");
+        read_err(forged, strlen(forged), PKI_ERR_INPUT, "signature does not verify");
+        read_ok(b);
+        pki_csr_fast_clear(got);
+    }
+    free(off);
+    OPENSSL_free(spki);
+    free(b);
+    free(forged);
+    free(a);
+}
+
 static void refuses_sha1_and_md5(void **state)
 {
     (void)state;
@@ -1019,6 +1064,7 @@ int main(void)
         cmocka_unit_test(verifier_is_reusable_across_key_types),
         cmocka_unit_test(refuses_altered_request),
         cmocka_unit_test(refuses_signature_by_another_key),
+        cmocka_unit_test(no_key_outlives_its_csr),
         cmocka_unit_test(refuses_sha1_and_md5),
         cmocka_unit_test(refuses_algorithm_of_another_key_type),
         cmocka_unit_test(refuses_two_uris),
