@@ -825,20 +825,65 @@ static void count_before_tls(void *arg)
     atomic_fetch_add(&before_tls_calls, 1);
 }
 
-/* TLS: a self-signed server certificate made with the core, a verified
- * handshake, two requests, then close_notify on "Connection: close".
- * before_tls runs once per accepted connection. */
-static void tls_request(void **state)
+struct tls_pair {
+    EVP_PKEY *key;
+    X509 *cert;
+    SSL_CTX *sctx, *cctx; /* the server's, and a client's that trusts cert */
+};
+
+/* A self-signed server certificate for 127.0.0.1 made with the core. */
+static void tls_pair_new(struct tls_pair *t)
 {
     struct pki_err err = {0, ""};
     struct pki_host host;
-    EVP_PKEY *key = ut_ec();
     struct pki_cert_params p = {.role = PKI_ROLE_SERVER, .common_name = "pkictl test",
                                 .hosts = &host, .nhosts = 1, .lifetime = DAY,
-                                .now = time(NULL), .subject_key = key, .issuer_key = key};
-    X509 *cert;
-    SSL_CTX *sctx = SSL_CTX_new(TLS_server_method()), *cctx = SSL_CTX_new(TLS_client_method());
+                                .now = time(NULL)};
+
+    t->key = ut_ec();
+    p.subject_key = p.issuer_key = t->key;
+    assert_ok(pki_host_parse("127.0.0.1", &host, &err), err);
+    t->cert = pki_cert_issue(&p, &err);
+    assert_non_null(t->cert);
+    t->sctx = SSL_CTX_new(TLS_server_method());
+    t->cctx = SSL_CTX_new(TLS_client_method());
+    assert_non_null(t->sctx);
+    assert_non_null(t->cctx);
+    assert_int_equal(SSL_CTX_use_certificate(t->sctx, t->cert), 1);
+    assert_int_equal(SSL_CTX_use_PrivateKey(t->sctx, t->key), 1);
+    assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(t->cctx), t->cert), 1);
+    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(t->cctx), X509_V_FLAG_PARTIAL_CHAIN);
+    SSL_CTX_set_verify(t->cctx, SSL_VERIFY_PEER, NULL);
+}
+
+static void tls_pair_free(struct tls_pair *t)
+{
+    SSL_CTX_free(t->cctx);
+    SSL_CTX_free(t->sctx);
+    X509_free(t->cert);
+    EVP_PKEY_free(t->key);
+}
+
+/* A verified TLS connection (rcvbuf as for cli_connect_rcvbuf). */
+static struct cli *tls_connect(const struct tls_pair *t, int port, int rcvbuf)
+{
+    struct cli *c = cli_connect_rcvbuf(port, rcvbuf);
+
+    c->ssl = SSL_new(t->cctx);
+    assert_non_null(c->ssl);
+    assert_int_equal(X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), "127.0.0.1"), 1);
+    assert_int_equal(SSL_set_fd(c->ssl, c->fd), 1);
+    assert_int_equal(SSL_connect(c->ssl), 1);
+    assert_int_equal(SSL_get_verify_result(c->ssl), X509_V_OK);
+    return c;
+}
+
+/* TLS: a verified handshake, two requests, then close_notify on
+ * "Connection: close". before_tls runs once per accepted connection. */
+static void tls_request(void **state)
+{
     struct srv_net_opts opts = {.request_timeout_ms = WAIT_MS, .idle_timeout_ms = WAIT_MS};
+    struct tls_pair t;
     struct server *s;
     struct cli *c;
     struct resp r;
@@ -846,26 +891,13 @@ static void tls_request(void **state)
     int n;
 
     (void)state;
-    assert_ok(pki_host_parse("127.0.0.1", &host, &err), err);
-    cert = pki_cert_issue(&p, &err);
-    assert_non_null(cert);
-    assert_int_equal(SSL_CTX_use_certificate(sctx, cert), 1);
-    assert_int_equal(SSL_CTX_use_PrivateKey(sctx, key), 1);
-    opts.tls = sctx;
+    tls_pair_new(&t);
+    opts.tls = t.sctx;
     opts.before_tls = count_before_tls;
     atomic_store(&before_tls_calls, 0);
     s = server_start(&opts);
 
-    assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(cctx), cert), 1);
-    X509_VERIFY_PARAM_set_flags(SSL_CTX_get0_param(cctx), X509_V_FLAG_PARTIAL_CHAIN);
-    SSL_CTX_set_verify(cctx, SSL_VERIFY_PEER, NULL);
-    c = cli_connect(s->port);
-    c->ssl = SSL_new(cctx);
-    assert_non_null(c->ssl);
-    assert_int_equal(X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), "127.0.0.1"), 1);
-    assert_int_equal(SSL_set_fd(c->ssl, c->fd), 1);
-    assert_int_equal(SSL_connect(c->ssl), 1);
-    assert_int_equal(SSL_get_verify_result(c->ssl), X509_V_OK);
+    c = tls_connect(&t, s->port, 0);
     cli_sends(c, "GET /echo?tls=1 HTTP/1.1\r\nHost: a\r\nX-Consul-Token: t\r\n\r\n");
     assert_int_equal(cli_response(c, &r, 0), 0);
     assert_int_equal(r.status, 200);
@@ -890,10 +922,46 @@ static void tls_request(void **state)
 
     server_stop(s);
     assert_int_equal(atomic_load(&before_tls_calls), 2);
-    SSL_CTX_free(cctx);
-    SSL_CTX_free(sctx);
-    X509_free(cert);
-    EVP_PKEY_free(key);
+    tls_pair_free(&t);
+}
+
+/* TLS answers are written at once (SSL_write) when nothing is queued. To a
+ * client with a small receive window that write blocks inside a 300 KiB
+ * answer: OpenSSL keeps part of a record, the whole answer is queued and
+ * libevent's SSL_write passes the same bytes again from the output buffer.
+ * Every byte arrives once, in order, and the connection goes on. */
+static void tls_blocked_write_resumes(void **state)
+{
+    struct srv_net_opts opts = {.request_timeout_ms = WAIT_MS, .idle_timeout_ms = WAIT_MS};
+    struct tls_pair t;
+    struct server *s;
+    struct cli *c;
+    struct resp r;
+    size_t i, j;
+
+    (void)state;
+    tls_pair_new(&t);
+    opts.tls = t.sctx;
+    s = server_start(&opts);
+    c = tls_connect(&t, s->port, 4096);
+    for (i = 0; i < PARTIAL_N; i++)
+        cli_sends(c, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
+    for (i = 0; i < PARTIAL_N; i++) {
+        assert_int_equal(cli_response(c, &r, 0), 0);
+        assert_int_equal(r.status, 200);
+        assert_int_equal(r.body_len, BIG);
+        for (j = 0; j < BIG; j++)
+            if (r.body[j] != BIG_BYTE(j))
+                fail_msg("answer %zu: byte %zu is %d", i, j, r.body[j]);
+        resp_free(&r);
+    }
+    cli_sends(c, "GET /echo?after HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert_int_equal(cli_response(c, &r, 0), 0);
+    assert_str_has(r.body, "?after");
+    resp_free(&r);
+    cli_close(c);
+    server_stop(s);
+    tls_pair_free(&t);
 }
 
 /* ---- deferred answers ---- */
@@ -1171,6 +1239,7 @@ int main(void)
         cmocka_unit_test(partial_write_queues_the_rest),
         cmocka_unit_test(balance_declines_then_takes_waiting),
         cmocka_unit_test(tls_request),
+        cmocka_unit_test(tls_blocked_write_resumes),
         cmocka_unit_test(deferred_answer_waits_for_release),
         cmocka_unit_test(pipelined_behind_deferred_in_order),
         cmocka_unit_test(client_gone_while_deferred),
