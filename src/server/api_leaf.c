@@ -130,8 +130,24 @@ static void jw_str(struct jw *w, const char *key, const char *v)
     jw_raw(w, "\",", 2);
 }
 
+/* The intermediates follow every leaf's PEM: escaped once per state load
+ * (srv_state_load) rather than twice per answer. */
+char *srv_leaf_json_escape(const char *pem)
+{
+    size_t n = strlen(pem);
+    struct jw w = {0};
+
+    jw_esc(&w, pem, n);
+    if ((w.p = malloc(w.len + 1)) == NULL)
+        return NULL;
+    w.len = 0;
+    jw_esc(&w, pem, n);
+    w.p[w.len] = '\0';
+    return (char *)w.p;
+}
+
 struct leaf_answer {
-    const char *serial, *cert_pem, *chain_pem, *key_pem, *service, *uri;
+    const char *serial, *cert_pem, *chain_json, *key_pem, *service, *uri;
     size_t cert_pem_len, key_pem_len;
     char valid_after[32], valid_before[32];
     unsigned long long index;
@@ -146,7 +162,7 @@ static void leaf_json(struct jw *w, const struct leaf_answer *a)
     jw_str(w, "SerialNumber", a->serial);
     jw_key(w, "CertPEM"); /* the leaf, then the intermediates */
     jw_esc(w, a->cert_pem, a->cert_pem_len);
-    jw_esc(w, a->chain_pem, strlen(a->chain_pem));
+    jw_raw(w, a->chain_json, strlen(a->chain_json));
     jw_raw(w, "\",", 2);
     if (a->key_pem != NULL) {
         jw_key(w, "PrivateKeyPEM");
@@ -186,7 +202,7 @@ static int leaf_body(struct srv *s, const struct pending *p, const struct pki_bu
 {
     struct pki_buf key_pem = {0};
     struct leaf_answer a = {.serial = sn, .cert_pem = (const char *)cert_pem->data,
-                            .cert_pem_len = cert_pem->len, .chain_pem = s->leaf_chain_pem,
+                            .cert_pem_len = cert_pem->len, .chain_json = s->leaf_chain_json,
                             .service = p->service, .uri = p->uri,
                             .index = (unsigned long long)s->roots.v[0].modify_index};
     struct jw w = {0};

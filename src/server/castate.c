@@ -159,9 +159,11 @@ static int load_issuer(struct srv *s, const struct store_root *r, struct pki_err
         X509_free(s->signing_cert);
         s->signing_cert = X509_dup(sk_X509_value(ints, 0));
         free(s->leaf_chain_pem);
+        free(s->leaf_chain_json);
         s->leaf_chain_pem = strdup(r->intermediates_pem);
+        s->leaf_chain_json = srv_leaf_json_escape(r->intermediates_pem);
         s->root_not_after = r->not_after;
-        if (s->signing_cert == NULL || s->leaf_chain_pem == NULL)
+        if (s->signing_cert == NULL || s->leaf_chain_pem == NULL || s->leaf_chain_json == NULL)
             rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
     }
     OPENSSL_free(der);

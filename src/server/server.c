@@ -237,6 +237,8 @@ void srv_state_close(struct srv *s)
     s->signing_cert = NULL;
     free(s->leaf_chain_pem);
     s->leaf_chain_pem = NULL;
+    free(s->leaf_chain_json);
+    s->leaf_chain_json = NULL;
     srv_token_cache_clear(s);
     free(s->tokens);
     s->tokens = NULL;

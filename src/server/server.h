@@ -79,6 +79,7 @@ struct srv {
     struct store_roots roots;      /* cached; the active root first */
     X509 *signing_cert;            /* the active intermediate */
     char *leaf_chain_pem;          /* intermediates appended to every CertPEM */
+    char *leaf_chain_json;         /* the same, escaped once for the JSON answer */
     time_t signing_not_before, signing_not_after, root_not_after;
     uint64_t audit_unsynced;       /* issuance lines since the last checkpoint */
     int lock_fd;
@@ -101,6 +102,8 @@ void srv_api_count(struct srv *s, int status);
  * srv_leaf_queue_free completes the outstanding ones first. */
 PKI_MUST_CHECK int srv_leaf_queue_new(struct srv *s, struct pki_err *err);
 void srv_leaf_complete(struct srv *s, int wait);
+/* pem as the inside of a JSON string (malloc'd; NULL: out of memory). */
+char *srv_leaf_json_escape(const char *pem);
 void srv_leaf_queue_free(struct srv *s);
 
 /* server.c: the supervisor process, and what every process shares */
