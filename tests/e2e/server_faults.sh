@@ -421,6 +421,34 @@ is_eq "balance: worker 1 stopped: both connections served by worker 0" "${BAL%% 
 is_eq "... then worker 1 (fewer connections) takes the next two" "${BAL#* }" "True:[2,1] True:[2,2]"
 srv_stop_clean "two-worker plain-HTTP server"
 
+# ---------------------------------------------------------------- 5e. --pin-cpus
+# Worker i and the signer it forks stay on the i-th CPU the server may use (round robin).
+DPIN="$T_TMP/pin"
+check "setup: plain-HTTP server, three workers, --pin-cpus" srv_start "$DPIN" --insecure-http --workers=3 --pin-cpus
+PIN=$(python3 - $(srv_worker_pids) <<'PY'
+import os, sys
+allowed = sorted(os.sched_getaffinity(0))
+def cpus(pid):
+    for l in open(f"/proc/{pid}/status"):
+        if l.startswith("Cpus_allowed_list:"):
+            return l.split()[1]
+workers = sorted(int(p) for p in sys.argv[1:])   # forked in index order
+out = []
+for i, w in enumerate(workers):
+    kids = open(f"/proc/{w}/task/{w}/children").read().split()
+    want = str(allowed[i % len(allowed)])
+    out.append(f"{cpus(w) == want}/{len(kids) == 1 and cpus(kids[0]) == want}")
+print(" ".join(out))
+PY
+)
+is_eq "pin: each worker and its signer on the worker's own CPU" "$PIN" "True/True True/True True/True"
+for i in 1 2 3; do   # three connections: spread over the workers
+  api GET /v1/agent/connect/ca/leaf/web "$(cat "$DPIN/operator.token")"
+  is_eq "pin: leaf $i is issued" "$API_CODE:$(jget "$API_BODY" 'd["CertPEM"][:27]')" \
+    "200:-----BEGIN CERTIFICATE-----"
+done
+srv_stop_clean "pinned server"
+
 # ====================================================================== TLS server
 DB="$T_TMP/b"
 check "setup: TLS server, three workers, --request-timeout=2" srv_start "$DB" --request-timeout=2 --workers=3
