@@ -9,6 +9,8 @@
 #   - CPU time of server, signer and wrk over each run, RSS of server and signer at its end;
 #   - `openssl speed -seconds 3 ecdsap256`: the limit (one CSR verification + one signature
 #     per leaf, on every core) and the ratio of each figure to it;
+#   - pkictl over HTTP and HTTPS again with --pin-cpus (each worker and its signer on one CPU);
+#     PIN_ROWS=0 leaves these out;
 #   - with NODELAY_ROW=1, a diagnostic row: pkictl over HTTPS with TCP_NODELAY forced on its
 #     sockets by a preload (bench/load/nodelay.c), to show what Nagle's algorithm costs;
 #   - callgrind: instructions per issuance (CG_LEAVES leaves minus none, front end + signer)
@@ -20,7 +22,7 @@
 #   PKICTL=/path/to/pkictl   use this binary instead of building build-bench/ (release)
 #   ROUNDS=2 CG_LEAVES=500 POOL=64 THREADS=2 CONNS="2 16" WARMUP=2   sizes
 #   WORKERS=N                pkictl server --workers=N for the load runs (default: its own)
-# About 3 minutes with the defaults. Every server it starts is stopped on exit (trap); every
+# About 5 minutes with the defaults. Every server it starts is stopped on exit (trap); every
 # wrk run and valgrind run is bounded by `timeout`. Raw results: bench/results/server_load/.
 set -euo pipefail
 
@@ -36,7 +38,7 @@ for a in "$@"; do
 done
 case $DUR in ''|*[!0-9]*|0) echo "server_load.sh: --seconds must be a positive number" >&2; exit 2 ;; esac
 : "${ROUNDS:=2}" "${CG_LEAVES:=500}" "${POOL:=64}" "${THREADS:=2}" "${CONNS:=2 16}" "${WARMUP:=2}"
-: "${NODELAY_ROW:=0}" "${WORKERS:=}"
+: "${NODELAY_ROW:=0}" "${WORKERS:=}" "${PIN_ROWS:=1}"
 START=$(date +%s)
 CMDLINE="bench/server_load.sh${*:+ $*}"
 
@@ -217,6 +219,14 @@ for ROUND in $(seq "$ROUNDS"); do
   start_pkictl "$D" 30 -- "${WFLAG[@]}"
   load pkictl-https "$URL" pkictl "$SRV"
   stop "$SRV"
+  if [ "$PIN_ROWS" = 1 ]; then
+    start_pkictl "$D" 30 -- --insecure-http --pin-cpus "${WFLAG[@]}"
+    load pkictl-http-pinned "$URL" pkictl "$SRV"
+    stop "$SRV"
+    start_pkictl "$D" 30 -- --pin-cpus "${WFLAG[@]}"
+    load pkictl-https-pinned "$URL" pkictl "$SRV"
+    stop "$SRV"
+  fi
   if [ "$NODELAY_ROW" = 1 ]; then
     start_pkictl "$D" 30 env LD_PRELOAD="$W/nodelay.so" -- "${WFLAG[@]}"
     load pkictl-https-nodelay "$URL" pkictl "$SRV"

@@ -289,6 +289,8 @@ ROWS = [  # (run name, server, transport as the table says it)
     ("pkictl-http", "pkictl", "HTTP"),
     ("cfssl-http", "cfssl", "HTTP"),
     ("pkictl-https", "pkictl", "HTTPS"),
+    ("pkictl-http-pinned", "pkictl", "HTTP, `--pin-cpus`"),
+    ("pkictl-https-pinned", "pkictl", "HTTPS, `--pin-cpus`"),
     ("pkictl-https-nodelay", "pkictl", "HTTPS, `TCP_NODELAY` forced (diagnostic)"),
 ]
 
@@ -385,7 +387,9 @@ def section(res, out):
       f"`cfssl serve` with a P-256 CA (`cfssl gencert -initca`) and a 72h profile with the same "
       f"key usages and EKUs (`bench/load/cfssl-*.json`), `POST /api/v1/cfssl/sign` with "
       f"`{{\"certificate_request\": PEM}}`; cfssl serves plain HTTP only, so it is compared "
-      f"with pkictl `--insecure-http`, and pkictl over HTTPS is given on its own. The same pool "
+      f"with pkictl `--insecure-http`, and pkictl over HTTPS is given on its own. The "
+      f"`--pin-cpus` rows run the same server with each worker and its signer kept on one CPU "
+      f"(an option, off by default: docs/cli.md). The same pool "
       f"of {meta['pool']} CSRs (`bench/load/gen_csrs.sh`: a new P-256 key each, CN=web, URI SAN "
       f"`spiffe://<trust domain>/ns/default/dc/dc1/svc/web`) is sent in turn by wrk "
       f"(`bench/load/sign.lua`, {meta['threads']} threads); an answer counts only with status "
