@@ -5,7 +5,9 @@
 # `cfssl serve` signing the same CSRs:
 #   - leaves per second, p50 / p99 latency over keep-alive connections (wrk, 2 threads,
 #     bench/load/sign.lua) with 2 and 16 connections: pkictl over HTTP (--insecure-http) and
-#     HTTPS, cfssl over HTTP (as it serves); N seconds each (default 10) after a 2 s warm-up;
+#     HTTPS, cfssl over HTTP (as it serves); N seconds each (default 8) after a 2 s warm-up,
+#     3 rounds of every configuration, the median reported (these machines drift by up to
+#     30% between runs, so the configurations alternate rather than run back to back);
 #   - CPU time of server, signer and wrk over each run, RSS of server and signer at its end;
 #   - `openssl speed -seconds 3 ecdsap256`: the limit (one CSR verification + one signature
 #     per leaf, on every core) and the ratio of each figure to it;
@@ -20,13 +22,13 @@
 # sections are left as they are).
 #
 #   PKICTL=/path/to/pkictl   use this binary instead of building build-bench/ (release)
-#   ROUNDS=2 CG_LEAVES=500 POOL=64 THREADS=2 CONNS="2 16" WARMUP=2   sizes
+#   ROUNDS=3 CG_LEAVES=500 POOL=64 THREADS=2 CONNS="2 16" WARMUP=2   sizes
 #   WORKERS=N                pkictl server --workers=N for the load runs (default: its own)
-# About 5 minutes with the defaults. Every server it starts is stopped on exit (trap); every
+# About 7 minutes with the defaults. Every server it starts is stopped on exit (trap); every
 # wrk run and valgrind run is bounded by `timeout`. Raw results: bench/results/server_load/.
 set -euo pipefail
 
-DUR=10
+DUR=8
 RECORD=0
 for a in "$@"; do
   case $a in
@@ -37,7 +39,7 @@ for a in "$@"; do
   esac
 done
 case $DUR in ''|*[!0-9]*|0) echo "server_load.sh: --seconds must be a positive number" >&2; exit 2 ;; esac
-: "${ROUNDS:=2}" "${CG_LEAVES:=500}" "${POOL:=64}" "${THREADS:=2}" "${CONNS:=2 16}" "${WARMUP:=2}"
+: "${ROUNDS:=3}" "${CG_LEAVES:=500}" "${POOL:=64}" "${THREADS:=2}" "${CONNS:=2 16}" "${WARMUP:=2}"
 : "${NODELAY_ROW:=0}" "${WORKERS:=}" "${PIN_ROWS:=1}"
 START=$(date +%s)
 CMDLINE="bench/server_load.sh${*:+ $*}"
