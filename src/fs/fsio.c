@@ -201,25 +201,14 @@ int fs_write_all(const struct fs_file *files, size_t n, struct pki_err *err)
     return rc;
 }
 
-int fs_read_file(const char *path, size_t max, struct pki_buf *out, mode_t *mode,
-                 struct pki_err *err)
+int fs_read_fd(int fd, const char *path, size_t max, struct pki_buf *out,
+               struct pki_err *err)
 {
     struct pki_buf b = {NULL, 0};
     unsigned char chunk[4096];
-    struct stat st;
     ssize_t n;
-    int fd, rc = PKI_OK;
+    int rc = PKI_OK;
 
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file
-     * ignores the flag, and anything else is refused just below. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return pki_err_set(err, errno == ENOENT ? PKI_ERR_NOTFOUND : PKI_ERR_IO,
-                           "cannot read %s: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return pki_err_set(err, PKI_ERR_INPUT, "%s is not a regular file", path);
-    }
     for (;;) {
         n = read(fd, chunk, sizeof(chunk));
         if (n < 0 && errno == EINTR)
@@ -239,16 +228,36 @@ int fs_read_file(const char *path, size_t max, struct pki_buf *out, mode_t *mode
             break;
     }
     OPENSSL_cleanse(chunk, sizeof(chunk));
-    close(fd);
     if (rc != PKI_OK) {
         pki_buf_free(&b);
         return rc;
     }
     pki_buf_free(out);
     *out = b;
-    if (mode != NULL)
-        *mode = st.st_mode;
     return PKI_OK;
+}
+
+int fs_read_file(const char *path, size_t max, struct pki_buf *out, mode_t *mode,
+                 struct pki_err *err)
+{
+    struct stat st;
+    int fd, rc;
+
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; a regular file
+     * ignores the flag, and anything else is refused just below. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return pki_err_set(err, errno == ENOENT ? PKI_ERR_NOTFOUND : PKI_ERR_IO,
+                           "cannot read %s: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return pki_err_set(err, PKI_ERR_INPUT, "%s is not a regular file", path);
+    }
+    rc = fs_read_fd(fd, path, max, out, err);
+    close(fd);
+    if (rc == PKI_OK && mode != NULL)
+        *mode = st.st_mode;
+    return rc;
 }
 
 int fs_check_key_mode(const char *path, mode_t mode, struct pki_err *err)

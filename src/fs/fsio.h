@@ -37,6 +37,14 @@ PKI_MUST_CHECK int fs_check_absent(const struct fs_file *files, size_t n, struct
  * created are removed again. */
 PKI_MUST_CHECK int fs_write_all(const struct fs_file *files, size_t n, struct pki_err *err);
 
+/* Reads fd from its current offset to the end, at most max bytes, into out
+ * (wiped when freed; its old content is freed on success only). path only
+ * names the file in messages. Retries reads that a signal interrupts; does
+ * not close fd. More than max bytes is PKI_ERR_INPUT, a read error
+ * PKI_ERR_IO. */
+PKI_MUST_CHECK int fs_read_fd(int fd, const char *path, size_t max, struct pki_buf *out,
+                              struct pki_err *err);
+
 /* Reads at most max bytes of path into out (wiped when freed) and its mode
  * bits into *mode (if mode is not NULL). A missing file is PKI_ERR_NOTFOUND. */
 PKI_MUST_CHECK int fs_read_file(const char *path, size_t max, struct pki_buf *out,

@@ -1,6 +1,7 @@
 /*
  * signer_keyfile.c - the store key file, read (or created) by the signer
  * process only: the front end never opens it (docs/server.md, "Processes").
+ * The write and the bounded read are fsio's; what is ours is the policy.
  */
 #include "signer_keyfile.h"
 
@@ -13,85 +14,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int read_all(int fd, unsigned char *p, size_t n)
-{
-    ssize_t k;
+#include "fsio.h"
 
-    while (n > 0) {
-        k = read(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-static int write_all(int fd, const unsigned char *p, size_t n)
-{
-    ssize_t k;
-
-    while (n > 0) {
-        k = write(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
-/* The folder's entry must reach the disk too, or a crash can lose the
- * file after we have wrapped keys under it. */
-static int fsync_parent(const char *path)
-{
-    char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    size_t n = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
-    int fd, rc;
-
-    if (n >= sizeof(dir))
-        return -1;
-    memcpy(dir, slash == NULL ? "." : path, n);
-    dir[n] = '\0';
-    if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return -1;
-    rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
+/* fs_write_atomic: a temp file that mkostemp makes 0600 before any byte is
+ * written (the server runs under umask 077), fsync, a rename that never
+ * replaces, then an fsync of the folder, whose entry must reach the disk
+ * too, or a crash can lose the file after we have wrapped keys under it.
+ * A crash midway leaves no short key file that every later start would
+ * refuse. PKI_ERR_EXISTS: the file appeared meanwhile. */
 static int create_key(const char *path, unsigned char key[PKI_STORE_KEY_LEN],
                       struct pki_err *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    int rc = PKI_OK;
+    struct pki_buf data = {key, PKI_STORE_KEY_LEN}; /* borrowed: never pki_buf_free'd */
+    struct fs_file f = {.path = path, .data = &data, .secret = 1, .replace = 0};
+    int rc;
 
-    if (fd < 0)
-        return errno == EEXIST ? PKI_ERR_EXISTS
-                               : pki_err_set(err, PKI_ERR_IO, "store key %s: cannot create it: "
-                                             "%s", path, strerror(errno));
     if (RAND_priv_bytes(key, PKI_STORE_KEY_LEN) != 1)
         rc = pki_err_set_ssl(err, PKI_ERR_CRYPTO, "store key %s: no random bytes", path);
-    /* Mode 0600 whatever the umask, so the next start can read it. */
-    else if (fchmod(fd, 0600) != 0 || write_all(fd, key, PKI_STORE_KEY_LEN) != 0 ||
-             fsync(fd) != 0)
-        rc = pki_err_set(err, PKI_ERR_IO, "store key %s: cannot write it: %s", path,
-                         strerror(errno));
-    if (close(fd) != 0 && rc == PKI_OK)
-        rc = pki_err_set(err, PKI_ERR_IO, "store key %s: cannot write it: %s", path,
-                         strerror(errno));
-    if (rc == PKI_OK && fsync_parent(path) != 0)
-        rc = pki_err_set(err, PKI_ERR_IO, "store key %s: cannot sync its folder: %s", path,
-                         strerror(errno));
-    if (rc != PKI_OK) {
-        unlink(path); /* a short file would be refused at every later start */
+    else if ((rc = fs_write_atomic(&f, err)) != PKI_OK && rc != PKI_ERR_EXISTS)
+        pki_err_prefix(err, "store key");
+    if (rc != PKI_OK)
         OPENSSL_cleanse(key, PKI_STORE_KEY_LEN);
-    }
     return rc;
 }
 
@@ -112,28 +55,41 @@ static int check_stat(const char *path, const struct stat *st, struct pki_err *e
     return PKI_OK;
 }
 
+static int open_error(const char *path, struct pki_err *err)
+{
+    if (errno == ELOOP)
+        return pki_err_set(err, PKI_ERR_POLICY, "store key %s: is a symbolic link; refusing "
+                           "to follow it", path);
+    if (errno == ENOENT)
+        return pki_err_set(err, PKI_ERR_NOTFOUND, "store key %s: no such file", path);
+    return pki_err_set(err, PKI_ERR_IO, "store key %s: %s", path, strerror(errno));
+}
+
+/* Checks the open file before reading a byte of it; a file that changes
+ * size between the check and the read is refused too. */
 static int read_key(const char *path, unsigned char key[PKI_STORE_KEY_LEN],
                     struct pki_err *err)
 {
-    /* O_NONBLOCK: a FIFO put in its place must not hang the signer. */
+    /* O_NOFOLLOW: a link planted in the data dir must not choose our key.
+     * O_NONBLOCK: a FIFO put in its place must not hang the signer. */
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), rc;
+    struct pki_buf b = {NULL, 0};
     struct stat st;
 
-    if (fd < 0 && errno == ELOOP)
-        return pki_err_set(err, PKI_ERR_POLICY, "store key %s: is a symbolic link; refusing "
-                           "to follow it", path);
-    if (fd < 0 && errno == ENOENT)
-        return pki_err_set(err, PKI_ERR_NOTFOUND, "store key %s: no such file", path);
     if (fd < 0)
-        return pki_err_set(err, PKI_ERR_IO, "store key %s: %s", path, strerror(errno));
+        return open_error(path, err);
     if (fstat(fd, &st) != 0)
         rc = pki_err_set(err, PKI_ERR_IO, "store key %s: %s", path, strerror(errno));
-    else if ((rc = check_stat(path, &st, err)) == PKI_OK && read_all(fd, key,
-                                                                    PKI_STORE_KEY_LEN) != 0)
+    else if ((rc = check_stat(path, &st, err)) == PKI_OK &&
+             (fs_read_fd(fd, path, PKI_STORE_KEY_LEN, &b, err) != PKI_OK ||
+              b.len != PKI_STORE_KEY_LEN))
         rc = pki_err_set(err, PKI_ERR_IO, "store key %s: cannot read it", path);
     close(fd);
-    if (rc != PKI_OK)
+    if (rc == PKI_OK)
+        memcpy(key, b.data, PKI_STORE_KEY_LEN);
+    else
         OPENSSL_cleanse(key, PKI_STORE_KEY_LEN);
+    pki_buf_free(&b);
     return rc;
 }
 
@@ -148,6 +104,9 @@ int srv__store_key_load(const char *path, int create, unsigned char key[PKI_STOR
     if (rc != PKI_ERR_NOTFOUND || !create)
         return rc;
     rc = create_key(path, key, err);
-    /* Another process created it between our two opens: read theirs. */
-    return rc == PKI_ERR_EXISTS ? read_key(path, key, err) : rc;
+    if (rc != PKI_ERR_EXISTS)
+        return rc;
+    /* Another process created it between our read and our rename: read theirs. */
+    pki_err_clear(err);
+    return read_key(path, key, err);
 }

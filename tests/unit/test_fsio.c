@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -634,6 +635,148 @@ static void read_file_fifo_does_not_block(void **state)
         fail_msg("fs_read_file on a FIFO did not fail with PKI_ERR_INPUT \"not a regular file\"");
 }
 
+/* ---- fs_read_fd -------------------------------------------------------- */
+
+static void read_fd_from_offset_keeps_fd_open(void **state)
+{
+    const char *path = ut_path(*state, "store.key");
+    struct pki_buf out = {NULL, 0};
+    struct pki_err err = {0, ""};
+    int fd;
+
+    ut_write(path, "header:body", 11, 0600);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(lseek(fd, 7, SEEK_SET), 7);
+    assert_ok(pki_buf_set(&out, "old", 3, &err), err);
+    /* Exactly max bytes fit; what out held is replaced. */
+    assert_ok(fs_read_fd(fd, path, 4, &out, &err), err);
+    assert_int_equal(out.len, 4);
+    assert_memory_equal(out.data, "body", 4);
+    /* The caller owns fd: still open, and at its end it reads as empty. */
+    assert_true(fcntl(fd, F_GETFD) >= 0);
+    assert_ok(fs_read_fd(fd, path, 0, &out, &err), err);
+    assert_int_equal(out.len, 0);
+    assert_null(out.data);
+    assert_int_equal(close(fd), 0);
+}
+
+/* 10000 bytes from a pipe arrive in several reads; the bound holds across
+ * them, and out is untouched when it is exceeded. */
+static void read_fd_bound_across_reads(void **state)
+{
+    struct pki_buf out = {NULL, 0};
+    struct pki_err err = {0, ""};
+    unsigned char data[10000];
+    int p[2], q[2];
+
+    (void)state;
+    memset(data, 'q', sizeof(data));
+    assert_int_equal(pipe(p), 0);
+    assert_int_equal(pipe(q), 0);
+    assert_int_equal(write(p[1], data, sizeof(data)), (ssize_t)sizeof(data));
+    assert_int_equal(write(q[1], data, sizeof(data)), (ssize_t)sizeof(data));
+    assert_int_equal(close(p[1]), 0);
+    assert_int_equal(close(q[1]), 0);
+    assert_ok(pki_buf_set(&out, "keep", 4, &err), err);
+    assert_err(fs_read_fd(p[0], "the pipe", sizeof(data) - 1, &out, &err), err, PKI_ERR_INPUT,
+               "the pipe is larger than 9999 bytes");
+    assert_int_equal(out.len, 4);
+    assert_memory_equal(out.data, "keep", 4);
+    assert_ok(fs_read_fd(q[0], "the pipe", sizeof(data), &out, &err), err);
+    assert_int_equal(out.len, sizeof(data));
+    assert_memory_equal(out.data, data, sizeof(data));
+    pki_buf_free(&out);
+    assert_int_equal(close(p[0]), 0);
+    assert_int_equal(close(q[0]), 0);
+}
+
+static void read_fd_errors(void **state)
+{
+    const char *dir = *state;
+    const char *path = ut_path(dir, "wronly");
+    struct pki_buf out = {NULL, 0};
+    struct pki_err err = {0, ""};
+    int fd;
+
+    ut_write(path, "x", 1, 0600);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_ok(pki_buf_set(&out, "keep", 4, &err), err);
+    assert_err(fs_read_fd(fd, path, 100, &out, &err), err, PKI_ERR_IO, "cannot read");
+    assert_msg_has(err, path);
+    assert_msg_has(err, strerror(EBADF));
+    assert_int_equal(close(fd), 0);
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_err(fs_read_fd(fd, "the folder", 100, &out, &err), err, PKI_ERR_IO,
+               strerror(EISDIR));
+    assert_int_equal(close(fd), 0);
+    assert_err(fs_read_fd(-1, "nothing", 100, &out, &err), err, PKI_ERR_IO, "cannot read");
+    assert_int_equal(out.len, 4);
+    assert_memory_equal(out.data, "keep", 4);
+    pki_buf_free(&out);
+}
+
+/* SIGALRM without SA_RESTART makes a blocked read() fail with EINTR; the
+ * handler feeds the pipe only at its third signal, so the read is blocked
+ * when the first two arrive and must be retried. */
+static int alarms, alarm_fd = -1;
+
+static void on_alarm(int sig)
+{
+    static const char msg[] = "after signals";
+
+    (void)sig;
+    if (++alarms == 3) {
+        (void)!write(alarm_fd, msg, sizeof(msg) - 1);
+        close(alarm_fd);
+    }
+    if (alarms > 100)
+        _exit(3); /* fs_read_fd never returned */
+}
+
+static int read_through_signals(void)
+{
+    struct sigaction sa;
+    struct itimerval every = {{0, 20000}, {0, 20000}}, off;
+    struct pki_buf out = {NULL, 0};
+    struct pki_err err = {0, ""};
+    int p[2], rc;
+
+    memset(&sa, 0, sizeof(sa));
+    memset(&off, 0, sizeof(off));
+    sa.sa_handler = on_alarm; /* sa_flags 0: no SA_RESTART */
+    if (pipe(p) != 0 || sigaction(SIGALRM, &sa, NULL) != 0)
+        return 2;
+    alarm_fd = p[1];
+    if (setitimer(ITIMER_REAL, &every, NULL) != 0)
+        return 2;
+    rc = fs_read_fd(p[0], "the pipe", 100, &out, &err);
+    (void)setitimer(ITIMER_REAL, &off, NULL);
+    if (rc != PKI_OK || alarms < 3 || out.len != 13 || memcmp(out.data, "after signals", 13))
+        return 1;
+    pki_buf_free(&out);
+    return 0;
+}
+
+static void read_fd_retries_interrupted_reads(void **state)
+{
+    int status = 0;
+    pid_t pid;
+
+    (void)state;
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(read_through_signals());
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("fs_read_fd through signals: child exit %d (1: wrong result or EINTR "
+                 "not retried, 3: never returned)", WEXITSTATUS(status));
+}
+
 /* ---- small helpers ----------------------------------------------------- */
 
 static void key_mode_check(void **state)
@@ -733,6 +876,10 @@ int main(void)
         T(read_file_size_bound),
         T(read_file_errors),
         T(read_file_fifo_does_not_block),
+        T(read_fd_from_offset_keeps_fd_open),
+        T(read_fd_bound_across_reads),
+        T(read_fd_errors),
+        T(read_fd_retries_interrupted_reads),
         T(key_mode_check),
         T(check_dir),
         T(exists),
