@@ -469,41 +469,54 @@ int ca_stage(const struct cluster_change_opts *o, const char *out,
 
 /* ---- ca rotate ------------------------------------------------------------------------- */
 
-/* Reads STAGING/pkictl-stage.json and checks it belongs to this cluster;
- * cross[i] gets CA i's cross-signature path ("" if none). */
-static int read_stage(struct cl_work *w, const char *staging, char (*cross)[PATH_MAX],
-                      struct cluster_report *r, struct pki_err *err)
+/* The first 40 bytes of a field name from the file, bytes that are not
+ * printable ASCII as \xNN: report lines reach the terminal as they are, and
+ * a name with ESC or a newline must not rewrite it. */
+static void shown_field(const char *k, char out[4 * 40 + 1])
+{
+    size_t i, n = 0;
+
+    for (i = 0; k[i] != '\0' && i < 40; i++) {
+        unsigned char c = (unsigned char)k[i];
+
+        if (c >= 0x20 && c < 0x7f)
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
+    }
+    out[n] = '\0';
+}
+
+int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text, size_t len,
+                        char (*cross)[PATH_MAX], struct cluster_report *r, struct pki_err *err)
 {
     static const char *const fields[] = {"version", "staged_at", "manifest_sha256", "cas", "keys",
                                          "trust_bundle", "token"};
-    struct pki_buf text = {NULL, 0};
-    char path[PATH_MAX], hex[65];
+    char path[PATH_MAX], hex[65], shown[4 * 40 + 1];
     json_error_t jerr;
     json_t *root, *v;
     const char *k;
     size_t i, j;
     int rc = fs_join(staging, STAGE_FILE, path, sizeof(path), err);
 
-    if (rc == PKI_OK && !fs_exists(path))
-        return pki_err_set(err, PKI_ERR_NOTFOUND, "%s has no %s: is it a folder made by 'pkictl "
-                           "ca stage'?", staging, STAGE_FILE);
-    if (rc == PKI_OK)
-        rc = fs_read_file(path, STAGE_MAX, &text, NULL, err);
     if (rc != PKI_OK)
         return rc;
-    root = json_loadb((const char *)text.data, text.len, JSON_REJECT_DUPLICATES, &jerr);
-    pki_buf_free(&text);
-    if (root == NULL || !json_is_object(root)) {
-        json_decref(root);
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
         return pki_err_set(err, PKI_ERR_INPUT, "%s: invalid JSON (line %d: %s)", path, jerr.line,
                            jerr.text);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        return pki_err_set(err, PKI_ERR_INPUT, "%s: not a JSON object", path);
     }
     json_object_foreach(root, k, v) {
         for (j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
             if (strcmp(k, fields[j]) == 0)
                 break;
-        if (j == sizeof(fields) / sizeof(fields[0]))
-            PROBLEM(w, r, "%s: unknown field \"%.40s\"", path, k);
+        if (j == sizeof(fields) / sizeof(fields[0])) {
+            shown_field(k, shown);
+            PROBLEM(w, r, "%s: unknown field \"%s\"", path, shown);
+        }
     }
     if (json_integer_value(json_object_get(root, "version")) != 1)
         PROBLEM(w, r, "%s: not a version 1 staging file", path);
@@ -537,6 +550,27 @@ static int read_stage(struct cl_work *w, const char *staging, char (*cross)[PATH
     }
     json_decref(root);
     return PKI_OK;
+}
+
+/* Reads STAGING/pkictl-stage.json and checks it belongs to this cluster;
+ * cross[i] gets CA i's cross-signature path ("" if none). */
+static int read_stage(struct cl_work *w, const char *staging, char (*cross)[PATH_MAX],
+                      struct cluster_report *r, struct pki_err *err)
+{
+    struct pki_buf text = {NULL, 0};
+    char path[PATH_MAX];
+    int rc = fs_join(staging, STAGE_FILE, path, sizeof(path), err);
+
+    if (rc == PKI_OK && !fs_exists(path))
+        return pki_err_set(err, PKI_ERR_NOTFOUND, "%s has no %s: is it a folder made by 'pkictl "
+                           "ca stage'?", staging, STAGE_FILE);
+    if (rc == PKI_OK)
+        rc = fs_read_file(path, STAGE_MAX, &text, NULL, err);
+    if (rc == PKI_OK)
+        rc = cl_stage_parse_text(w, staging, text.data ? (const char *)text.data : "", text.len,
+                                 cross, r, err);
+    pki_buf_free(&text);
+    return rc;
 }
 
 /* Loads CA i's staged files and checks them (docs/rotation.md). */

@@ -87,6 +87,10 @@ void cl_close(struct cluster *c);
 /* The state file: read (a missing file is an empty state) and encode. */
 PKI_MUST_CHECK int cl_state_read(const char *dir, const struct pki_manifest *m,
                                  struct cl_state *s, struct pki_err *err);
+/* Parses the text of a state file (NULL: there is none, an empty state) for
+ * m. s is set up from scratch; free it with cl_state_free even on failure. */
+PKI_MUST_CHECK int cl_state_parse_text(const char *text, size_t len, const struct pki_manifest *m,
+                                       struct cl_state *s, struct pki_err *err);
 PKI_MUST_CHECK int cl_state_encode(const struct cl_state *s, const struct pki_manifest *m,
                                    struct pki_buf *out, struct pki_err *err);
 void cl_state_free(struct cl_state *s, size_t ncas);
@@ -146,6 +150,14 @@ struct cl_work {
 PKI_MUST_CHECK int cl_work_begin(const struct cluster_change_opts *o, struct cl_work *w,
                                  struct pki_err *err);
 void cl_work_end(struct cl_work *w);
+
+/* Checks the text of STAGING/pkictl-stage.json (ca rotate) against w's
+ * folder: each mismatch is a problem in r and w->problems; cross (ncas
+ * entries, zeroed by the caller) gets CA i's cross-signed certificate path
+ * under staging, or "". Text that is not a JSON object is an error. */
+PKI_MUST_CHECK int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text,
+                                       size_t len, char (*cross)[PATH_MAX],
+                                       struct cluster_report *r, struct pki_err *err);
 
 /* The error of a command that found problems. */
 int cl_refuse(const struct cl_work *w, const char *what, struct pki_err *err);

@@ -161,34 +161,46 @@ static int state_parse(json_t *root, const struct pki_manifest *m, struct cl_sta
     return PKI_OK;
 }
 
-int cl_state_read(const char *dir, const struct pki_manifest *m, struct cl_state *s,
-                  struct pki_err *err)
+int cl_state_parse_text(const char *text, size_t len, const struct pki_manifest *m,
+                        struct cl_state *s, struct pki_err *err)
 {
-    struct pki_buf text = {NULL, 0};
-    char path[PATH_MAX];
     json_error_t jerr;
-    json_t *root = NULL;
+    json_t *root;
     int rc;
 
     memset(s, 0, sizeof(*s));
     if ((s->cross = calloc(m->ncas + 1, sizeof(*s->cross))) == NULL)
         return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    if (text == NULL)
+        return PKI_OK;
+    root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL)
+        return pki_err_set(err, PKI_ERR_INPUT, "invalid JSON at line %d: %s", jerr.line,
+                           jerr.text);
+    rc = state_parse(root, m, s, err);
+    json_decref(root);
+    return rc;
+}
+
+int cl_state_read(const char *dir, const struct pki_manifest *m, struct cl_state *s,
+                  struct pki_err *err)
+{
+    struct pki_buf text = {NULL, 0};
+    char path[PATH_MAX];
+    int rc;
+
+    memset(s, 0, sizeof(*s));
     rc = fs_join(dir, CLUSTER_STATE_FILE, path, sizeof(path), err);
     if (rc == PKI_OK && !fs_exists(path))
-        return PKI_OK;
+        return cl_state_parse_text(NULL, 0, m, s, err);
     if (rc == PKI_OK)
         rc = fs_read_file(path, STATE_MAX, &text, NULL, err);
     if (rc == PKI_OK) {
-        root = json_loadb((const char *)text.data, text.len, JSON_REJECT_DUPLICATES, &jerr);
-        if (root == NULL)
-            rc = pki_err_set(err, PKI_ERR_INPUT, "invalid JSON at line %d: %s", jerr.line,
-                             jerr.text);
-        else
-            rc = state_parse(root, m, s, err);
+        /* an empty file is invalid JSON, not a missing one */
+        rc = cl_state_parse_text(text.data ? (const char *)text.data : "", text.len, m, s, err);
         if (rc != PKI_OK)
             pki_err_prefix(err, "%s", path);
     }
-    json_decref(root);
     pki_buf_free(&text);
     return rc;
 }

@@ -455,6 +455,16 @@ d = json.load(open(sys.argv[1])); d["bogus_field"] = 1; json.dump(d, open(sys.ar
 EOF
 refused "an unknown field in pkictl-stage.json" "$B" "$X" -- ca rotate --dir="$B" --path="$X"
 err_has "unknown field: names it" 'bogus_field'
+X=$(bad ctlfield)
+python3 - "$X/pkictl-stage.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); d["\u001b[2Jx\ny"] = 1; json.dump(d, open(sys.argv[1], "w"))
+EOF
+refused "an unknown field with control characters" "$B" "$X" -- ca rotate --dir="$B" --path="$X"
+err_has "control characters in a field name are shown as \\xNN" 'unknown field "\\x1b\[2Jx\\x0ay"'
+X=$(bad array); echo '[{"version": 1}]' >"$X/pkictl-stage.json"
+refused "pkictl-stage.json that is a JSON array" "$B" "$X" -- ca rotate --dir="$B" --path="$X"
+err_has "a JSON array: says it is not an object" 'pkictl-stage\.json: not a JSON object'
 X=$(bad notjson); echo '{"version": 1,' >"$X/pkictl-stage.json"
 refused "pkictl-stage.json that is not JSON" "$B" "$X" -- ca rotate --dir="$B" --path="$X"
 refused "--path that does not exist" "$B" "$W" -- ca rotate --dir="$B" --path="$W/nope"
