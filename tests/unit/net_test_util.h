@@ -392,6 +392,23 @@ static inline void resp_free(struct resp *r)
     r->body = NULL;
 }
 
+/* n answers of /big in a row, every byte checked (status 200 too if asked). */
+static inline void expect_big_answers(struct cli *c, size_t n, int want_200)
+{
+    struct resp r;
+
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(cli_response(c, &r, 0), 0);
+        if (want_200)
+            assert_int_equal(r.status, 200);
+        assert_int_equal(r.body_len, BIG);
+        for (size_t j = 0; j < BIG; j++)
+            if (r.body[j] != BIG_BYTE(j))
+                fail_msg("answer %zu: byte %zu is %d", i, j, r.body[j]);
+        resp_free(&r);
+    }
+}
+
 /* One request on a new connection; returns the response. */
 static inline struct resp roundtrip(int port, const char *req)
 {
