@@ -60,6 +60,12 @@ int cli_fail(const struct pki_err *err);
 /* Prints a usage error on stderr and returns EXIT_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Writes s to out with C0 controls, DEL, C1 controls (U+0080-U+009F) and
+ * bytes that are not valid UTF-8 shown as \xNN, and valid UTF-8 kept: text
+ * read from files (names, paths, field names) must not move the cursor or
+ * forge a line on a terminal. */
+void cli_put_shown(FILE *out, const char *s);
+
 /* Prints a listing as a table or as JSON on out. */
 void cli_print_list_table(FILE *out, const char *dir, const struct certsdir_listing *l);
 int cli_print_list_json(FILE *out, const char *dir, const struct certsdir_listing *l);

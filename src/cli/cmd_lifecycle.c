@@ -66,20 +66,29 @@ int cli_custom(struct args *a, struct cluster_custom *c, char *root, char *inter
     return rc;
 }
 
+/* One report line, escaped: it may quote a path, a name or a field of a file. */
+static void report_line(FILE *out, const char *prefix, const char *text)
+{
+    fputs(prefix, out);
+    cli_put_shown(out, text);
+    fputc('\n', out);
+}
+
 int cli_finish_report(int rc, struct pki_err *err, struct cluster_report *r)
 {
     size_t i;
 
     for (i = 0; i < r->n; i++) {
         if (r->lines[i].kind == 2)
-            fprintf(stderr, "  - %s\n", r->lines[i].text);
+            report_line(stderr, "  - ", r->lines[i].text);
         else if (r->lines[i].kind == 1)
-            fprintf(stderr, "warning: %s\n", r->lines[i].text);
+            report_line(stderr, "warning: ", r->lines[i].text);
         else if (rc == PKI_OK) /* what was done: nothing, when it failed */
-            printf("%s\n", r->lines[i].text);
+            report_line(stdout, "", r->lines[i].text);
     }
     cluster_report_free(r);
     fflush(stdout);
+    /* cli_fail escapes the message too (every byte that is not printable ASCII) */
     return rc == PKI_OK ? EXIT_OK : cli_fail(err);
 }
 

@@ -1,4 +1,5 @@
-/* print_list.c - `cert list` output: an aligned table, or JSON for scripts. */
+/* print_list.c - `cert list` output: an aligned table, or JSON for scripts;
+ * and cli_put_shown, for any printer of text read from files. */
 #include <jansson.h>
 #include <string.h>
 
@@ -17,6 +18,51 @@ static void printable(char *dst, size_t len, const char *s)
     for (i = 0; i + 1 < len && s[i] != '\0'; i++)
         dst[i] = ((unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f) ? s[i] : '?';
     dst[i] = '\0';
+}
+
+/* The length (2 to 4) of the valid UTF-8 sequence at s, or 0 for a byte that
+ * does not start one, an overlong form, a surrogate, or a C1 control (an
+ * 8-bit CSI, U+009B, is an escape on some terminals). */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned long cp;
+    size_t n, i;
+
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        n = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        n = 3;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        n = 4;
+    else
+        return 0;
+    cp = s[0] & (0x7fu >> n);
+    for (i = 1; i < n; i++) { /* a NUL is not a continuation byte: no read past the end */
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3fu);
+    }
+    if (cp < 0xa0 || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+void cli_put_shown(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n;
+
+    while (*p != '\0') {
+        if (*p >= 0x20 && *p < 0x7f) {
+            fputc(*p++, out);
+        } else if ((n = utf8_len(p)) > 0) {
+            fwrite(p, 1, n, out);
+            p += n;
+        } else {
+            fprintf(out, "\\x%02x", *p++);
+        }
+    }
 }
 
 static void row_cells(const struct certsdir_entry *e, char cells[NCOLS][CERTSDIR_TEXT_MAX])

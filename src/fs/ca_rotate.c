@@ -18,6 +18,7 @@
 #define STAGE_FILE "pkictl-stage.json"
 #define STAGE_BUNDLE "trust-bundle.pem"
 #define STAGE_MAX (1024 * 1024)
+#define TOKEN_PREFIX "pkictl1:sha256:"
 #define CN_MAX 64
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -450,7 +451,7 @@ int ca_stage(const struct cluster_change_opts *o, const char *out,
         rc = stage_key(&w, i, o->skip_key_mode_check, &ws, r, err);
     if (rc == PKI_OK && (rc = bundle_pem(&w.c, &s, &bundle, err)) == PKI_OK) {
         sha256_hex(bundle.data, bundle.len, hex);
-        snprintf(token, CA_TOKEN_MAX, "pkictl1:sha256:%s", hex);
+        snprintf(token, CA_TOKEN_MAX, TOKEN_PREFIX "%s", hex);
         rc = stage_json(&w.c, &s, o->now, token, &json, err);
     }
     if (rc == PKI_OK && (rc = cl_writes_add(&ws, STAGE_BUNDLE, &bundle, 0, err)) == PKI_OK)
@@ -487,15 +488,75 @@ static void shown_field(const char *k, char out[4 * 40 + 1])
     out[n] = '\0';
 }
 
-int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text, size_t len,
-                        char (*cross)[PATH_MAX], struct cluster_report *r, struct pki_err *err)
+/* Every field is one ca stage writes; a name from the file is shown escaped. */
+static void stage_unknown_fields(struct cl_work *w, const char *path, json_t *root,
+                                 struct cluster_report *r)
 {
     static const char *const fields[] = {"version", "staged_at", "manifest_sha256", "cas", "keys",
                                          "trust_bundle", "token"};
-    char path[PATH_MAX], hex[65], shown[4 * 40 + 1];
+    char shown[4 * 40 + 1];
+    const char *k;
+    json_t *v;
+    size_t j;
+
+    json_object_foreach(root, k, v) {
+        for (j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
+            if (strcmp(k, fields[j]) == 0)
+                break;
+        if (j == sizeof(fields) / sizeof(fields[0])) {
+            shown_field(k, shown);
+            PROBLEM(w, r, "%s: unknown field \"%s\"", path, shown);
+        }
+    }
+}
+
+/* staged_at and token as stage_json writes them: a time (seconds since 1970,
+ * never negative: see args_clock) and TOKEN_PREFIX with 64 lowercase hex
+ * digits. ca rotate uses neither, but a file holding anything else there was
+ * not written by ca stage (edited by hand, or damaged): refused as a whole. */
+static void stage_shapes(struct cl_work *w, const char *path, json_t *root,
+                         struct cluster_report *r)
+{
+    json_t *v = json_object_get(root, "staged_at");
+    const char *t;
+    size_t plen = sizeof(TOKEN_PREFIX) - 1;
+
+    if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 0))
+        PROBLEM(w, r, "%s: \"staged_at\" must be a whole number of seconds since 1970, as "
+                "'pkictl ca stage' writes it", path);
+    v = json_object_get(root, "token");
+    t = json_string_value(v);
+    if (v == NULL)
+        PROBLEM(w, r, "%s: no \"token\" (ca stage writes one)", path);
+    else if (t == NULL || json_string_length(v) != plen + 64 ||
+             strncmp(t, TOKEN_PREFIX, plen) != 0 || strspn(t + plen, "0123456789abcdef") != 64)
+        PROBLEM(w, r, "%s: \"token\" must be a string \"" TOKEN_PREFIX "\" and 64 lowercase hex "
+                "digits", path);
+}
+
+/* CA entry v's "cross": stage_json writes a path under STAGING, or null. A
+ * value of another type is refused, not read as "no cross-signature": with
+ * --force that would switch to a root with no path from the old one. */
+static void stage_cross(struct cl_work *w, const char *staging, const char *path, const char *name,
+                        json_t *v, char cross[PATH_MAX], struct cluster_report *r)
+{
+    json_t *x = json_object_get(v, "cross");
+    const char *s = json_string_value(x);
+
+    cross[0] = '\0';
+    if (x != NULL && !json_is_null(x) && s == NULL)
+        PROBLEM(w, r, "%s: CA %s: \"cross\" must be a path (a string) or null", path, name);
+    else if (s != NULL && (strstr(s, "..") != NULL || s[0] == '/' ||
+                           fs_join(staging, s, cross, PATH_MAX, NULL) != PKI_OK))
+        PROBLEM(w, r, "%s: CA %s: bad cross path", path, name);
+}
+
+int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text, size_t len,
+                        char (*cross)[PATH_MAX], struct cluster_report *r, struct pki_err *err)
+{
+    char path[PATH_MAX], hex[65];
     json_error_t jerr;
     json_t *root, *v;
-    const char *k;
     size_t i, j;
     int rc = fs_join(staging, STAGE_FILE, path, sizeof(path), err);
 
@@ -509,24 +570,17 @@ int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text
         json_decref(root);
         return pki_err_set(err, PKI_ERR_INPUT, "%s: not a JSON object", path);
     }
-    json_object_foreach(root, k, v) {
-        for (j = 0; j < sizeof(fields) / sizeof(fields[0]); j++)
-            if (strcmp(k, fields[j]) == 0)
-                break;
-        if (j == sizeof(fields) / sizeof(fields[0])) {
-            shown_field(k, shown);
-            PROBLEM(w, r, "%s: unknown field \"%s\"", path, shown);
-        }
-    }
+    stage_unknown_fields(w, path, root, r);
     if (json_integer_value(json_object_get(root, "version")) != 1)
         PROBLEM(w, r, "%s: not a version 1 staging file", path);
+    stage_shapes(w, path, root, r);
     sha256_hex(w->c.manifest_text.data, w->c.manifest_text.len, hex);
     v = json_object_get(root, "manifest_sha256");
     if (!json_is_string(v) || strcmp(json_string_value(v), hex) != 0)
         PROBLEM(w, r, "%s was staged from another manifest (%s changed since): stage again",
                 staging, CLUSTER_MANIFEST_FILE);
     for (i = 0; i < w->c.m.ncas; i++) {
-        const char *name = w->c.m.cas[i].name, *cur_hex, *x;
+        const char *name = w->c.m.cas[i].name, *cur_hex;
         X509 *cur = cl_first_cert(&w->c.cas[i]);
 
         json_array_foreach(json_object_get(root, "cas"), j, v)
@@ -542,11 +596,7 @@ int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text
             strcmp(cur_hex, hex) != 0)
             PROBLEM(w, r, "CA %s changed since it was staged (or cannot be read): stage again",
                     name);
-        x = json_string_value(json_object_get(v, "cross"));
-        cross[i][0] = '\0';
-        if (x != NULL && (strstr(x, "..") != NULL || x[0] == '/' ||
-                          fs_join(staging, x, cross[i], PATH_MAX, NULL) != PKI_OK))
-            PROBLEM(w, r, "%s: CA %s: bad cross path", path, name);
+        stage_cross(w, staging, path, name, v, cross[i], r);
     }
     json_decref(root);
     return PKI_OK;
@@ -1098,7 +1148,7 @@ int ca_prune(const struct cluster_change_opts *o, struct cluster_report *r, stru
         rc = b ? without(b, gone, &pem, err, &changed) : (err ? err->code : PKI_ERR_INPUT);
         if (rc == PKI_OK) {
             sha256_hex(pem.data, pem.len, hex);
-            cl_report_add(r, 0, "token: pkictl1:sha256:%s", hex);
+            cl_report_add(r, 0, "token: " TOKEN_PREFIX "%s", hex);
             rc = cl_writes_add(&w.ws, CLUSTER_TRUST_BUNDLE, &pem, 0, err);
         }
         pki_certs_free(b);

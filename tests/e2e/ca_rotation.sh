@@ -467,6 +467,94 @@ refused "pkictl-stage.json that is a JSON array" "$B" "$X" -- ca rotate --dir="$
 err_has "a JSON array: says it is not an object" 'pkictl-stage\.json: not a JSON object'
 X=$(bad notjson); echo '{"version": 1,' >"$X/pkictl-stage.json"
 refused "pkictl-stage.json that is not JSON" "$B" "$X" -- ca rotate --dir="$B" --path="$X"
+
+# pkictl-stage.json fields of a type or shape ca stage never writes: refused, nothing changed
+# stage_edit NAME PYTHON: a fresh copy of the good staging folder, its pkictl-stage.json (d)
+# changed by PYTHON; ca(n) is CA n's entry of d['cas']
+stage_edit() {
+    local x; x=$(bad "$1")
+    python3 - "$x/pkictl-stage.json" "$2" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+ca = lambda n: [c for c in d["cas"] if c["name"] == n][0]
+exec(sys.argv[2])
+json.dump(d, open(sys.argv[1], "w"))
+EOF
+    echo "$x"
+}
+# shape_refused "what" NAME PYTHON FIELD_REGEX [rotate flags]: refused, the problem names
+# pkictl-stage.json and the field, and pkictl-stage.json itself is unchanged (cmp)
+shape_refused() {
+    local what=$1 x re=$4; x=$(stage_edit "$2" "$3"); shift 4
+    cp "$x/pkictl-stage.json" "$W/shape-before.json"
+    refused "$what" "$B" "$x" -- ca rotate --dir="$B" --path="$x" "$@"
+    err_has "$what: names the file and the field" "^  - .*pkictl-stage\.json: $re"
+    err_has "$what: the refusal" 'cannot rotate: [0-9]+ problems? \(listed above\); nothing was changed'
+    check "$what: pkictl-stage.json unchanged (cmp)" cmp "$x/pkictl-stage.json" "$W/shape-before.json"
+}
+for v in 7 true '["cross/root.crt"]' '{"path": "cross/root.crt"}'; do
+    shape_refused "cross of the wrong type ($v)" cross-root "ca('root')['cross'] = json.loads('$v')" \
+        'CA root: "cross" must be a path \(a string\) or null'
+done
+shape_refused "cross of the wrong type on an intermediate" cross-inter "ca('inter')['cross'] = 0" \
+    'CA inter: "cross" must be a path \(a string\) or null'
+shape_refused "cross of the wrong type, with --force" cross-force "ca('root')['cross'] = 1" \
+    'CA root: "cross" must be a path' --force
+shape_refused "cross of the wrong type, with --dry-run" cross-dry "ca('root')['cross'] = 1" \
+    'CA root: "cross" must be a path' --dry-run
+for v in '"1795541416"' 1.5 -1 null '[1]'; do
+    shape_refused "staged_at of the wrong shape ($v)" staged-at "d['staged_at'] = json.loads('$v')" \
+        '"staged_at" must be a whole number of seconds since 1970'
+done
+shape_refused "token missing" token-none "del d['token']" 'no "token"'
+for v in 7 None "d['token'].upper().replace('PKICTL1:SHA256:', 'pkictl1:sha256:')" \
+         "d['token'].replace('pkictl1', 'pkictl2')" "d['token'][:-1]" "d['token'] + '0'" \
+         "d['token'].replace('sha256:', 'sha256: ')[:-1]" "d['token'][:-1] + 'g'"; do
+    shape_refused "token of the wrong shape ($v)" token "d['token'] = $v" \
+        '"token" must be a string "pkictl1:sha256:" and 64 lowercase hex digits'
+done
+X=$(stage_edit several-shapes "d['token'] = 1; d['staged_at'] = 'x'; ca('inter')['cross'] = 2")
+refused "three fields of the wrong shape at once" "$B" "$X" -- ca rotate --dir="$B" --path="$X"
+err_has "three wrong shapes: all counted" '\b3 problems'
+# what ca stage writes passes: cross null (the intermediate), and staged_at is optional
+is_eq "the staged file has cross null for the intermediate" \
+    "$(sj "$BS/pkictl-stage.json" "[c['cross'] for c in d['cas'] if c['name'] == 'inter'][0]")" null
+X=$(stage_edit no-staged-at "del d['staged_at']")
+pk_ok "no staged_at: ca rotate --dry-run accepts it" ca rotate --dir="$B" --path="$X" --dry-run
+
+# report lines and errors quote paths and file text: shown escaped (\xNN), never raw
+# no_raw "what" FILE: FILE is valid UTF-8 with no control byte but newline (C0, DEL, C1)
+no_raw() {
+    if python3 -c 'import re, sys
+b = open(sys.argv[1], "rb").read()
+b.decode("utf-8")
+sys.exit(1 if re.search(rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]", b) else 0)' "$2" 2>/dev/null; then ok "$1"
+    else not_ok "$1" "$(od -c "$2" | head -n 8)"; fi
+}
+ESC=$'\033'
+EO="$W/esc-${ESC}[2J-é-"$'\xc2\x9b'"-"$'\xff'"-"$'\n'"forged"
+pk_ok "ca stage --out with ESC, a newline, C1 and bad UTF-8 in the folder name" ca stage --dir="$B" --out="$EO"
+if LC_ALL=C grep -q "$ESC" "$T_TMP/.out"; then not_ok "stage: no raw ESC on stdout"; else ok "stage: no raw ESC on stdout"; fi
+no_raw "stage: stdout has no raw control byte" "$T_TMP/.out"
+no_raw "stage: stderr has no raw control byte" "$T_TMP/.err"
+out_has "stage: ESC shown as \\x1b" '^wrote .*/esc-\\x1b\[2J-'
+out_has "stage: valid UTF-8 kept, C1 and a bad byte as \\xNN, the newline as \\x0a" \
+    '/esc-\\x1b\[2J-é-\\xc2\\x9b-\\xff-\\x0aforged/pkictl-stage\.json$'
+is_eq "stage: no forged line (each one is staged, wrote or token)" \
+    "$(grep -Evc '^(staged (CA|key) |wrote |token: )' "$T_TMP/.out")" 0
+rm "$EO/root.key"
+refused "a problem in a staging folder named with ESC" "$B" "$EO" -- ca rotate --dir="$B" --path="$EO"
+if LC_ALL=C grep -q "$ESC" "$T_TMP/.err"; then not_ok "rotate: no raw ESC on stderr"; else ok "rotate: no raw ESC on stderr"; fi
+no_raw "rotate problem lines: no raw control byte on stderr" "$T_TMP/.err"
+err_has "rotate problem lines: the path with \\x1b and \\x0a" \
+    '^  - CA root: missing file .*/esc-\\x1b\[2J-é-\\xc2\\x9b-\\xff-\\x0aforged/root\.key$'
+X=$(stage_edit ctl-field "d['bogus\u009b\u001b[1A'] = 1")
+refused "an unknown field with ESC and U+009B" "$B" "$X" -- ca rotate --dir="$B" --path="$X"
+no_raw "unknown field with ESC: no raw control byte on stderr" "$T_TMP/.err"
+err_has "unknown field with ESC: shown as \\xNN" 'unknown field "bogus\\xc2\\x9b\\x1b\[1A"'
+refused "an error message (cli_fail) quoting a path with ESC" "$B" "$W" -- ca rotate --dir="$B" --path="$W/nope-$ESC[2J"
+no_raw "error message: no raw control byte" "$T_TMP/.err"
+err_has "error message: ESC shown as \\x1b" 'nope-\\x1b\[2J'
 refused "--path that does not exist" "$B" "$W" -- ca rotate --dir="$B" --path="$W/nope"
 refused "ca stage --out to an existing folder" "$B" "$BS" -- ca stage --dir="$B" --out="$BS"
 err_has "stage to an existing folder: names it" 'exists'
