@@ -193,12 +193,42 @@ static int b64_sextet(struct b64 *b, unsigned v, size_t at, struct pki_err *err)
     return PKI_OK;
 }
 
+/* Whole quanta of four alphabet characters, the body's usual content, at
+ * s[*i]: decoded without the per-character checks, which b64_decode's loop
+ * then applies to whatever else comes (blanks, padding, errors). */
+static void b64_quanta(const char *s, size_t len, size_t *i, struct b64 *b)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned t0, t1, t2, t3;
+
+    while (*i + 4 <= len && b->o + 3 <= b->cap) {
+        t0 = b64_tab[u[*i]];
+        t1 = b64_tab[u[*i + 1]];
+        t2 = b64_tab[u[*i + 2]];
+        t3 = b64_tab[u[*i + 3]];
+        /* 1..64 is the alphabet: 0 (invalid) and the blank / pad marks are not */
+        if (t0 - 1u > 63 || t1 - 1u > 63 || t2 - 1u > 63 || t3 - 1u > 63)
+            return;
+        b->acc = (t0 - 1ul) << 18 | (t1 - 1ul) << 12 | (t2 - 1ul) << 6 | (t3 - 1ul);
+        b->out[b->o++] = (unsigned char)(b->acc >> 16);
+        b->out[b->o++] = (unsigned char)(b->acc >> 8);
+        b->out[b->o++] = (unsigned char)b->acc;
+        b->acc = 0;
+        *i += 4;
+    }
+}
+
 static int b64_decode(const char *s, size_t len, struct b64 *b, struct pki_err *err)
 {
     unsigned char t;
     int rc = PKI_OK;
 
     for (size_t i = 0; i < len && rc == PKI_OK; i++) {
+        if (b->nq == 0 && !b->done) {
+            b64_quanta(s, len, &i, b);
+            if (i == len)
+                break;
+        }
         t = b64_tab[(unsigned char)s[i]];
         if (t == B64_SPACE)
             continue;

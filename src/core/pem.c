@@ -2,10 +2,9 @@
 #include "pem.h"
 
 #include <openssl/pem.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <openssl/evp.h>
 
 static size_t count_begin_lines(const unsigned char *pem, size_t len)
 {
@@ -120,28 +119,88 @@ int pki_pem_append_cert(X509 *cert, struct pki_buf *out, struct pki_err *err)
     return rc;
 }
 
+#define PEM_BEGIN "-----BEGIN "
+#define PEM_END "-----END "
+#define PEM_DASHES "-----"
+#define PEM_LINE_BYTES 48 /* 64 base64 characters */
+
+/* RFC 4648 section 4, with padding. */
+static size_t b64_line(const unsigned char *in, size_t n, char *out)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t i, o = 0;
+    uint32_t v;
+
+    for (i = 0; i + 3 <= n; i += 3) {
+        v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = abc[v >> 18];
+        out[o++] = abc[(v >> 12) & 63];
+        out[o++] = abc[(v >> 6) & 63];
+        out[o++] = abc[v & 63];
+    }
+    if (i < n) {
+        v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+        out[o++] = abc[v >> 18];
+        out[o++] = abc[(v >> 12) & 63];
+        out[o++] = i + 1 < n ? abc[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    return o;
+}
+
+static size_t put(char *out, const char *s, size_t n)
+{
+    memcpy(out, s, n);
+    return n;
+}
+
+size_t pki_pem_text_len(const char *label, size_t len, size_t eol_len)
+{
+    size_t edges = strlen(PEM_BEGIN) + strlen(PEM_END) + 2 * (strlen(label) +
+                   strlen(PEM_DASHES) + eol_len);
+
+    return edges + (len + 2) / 3 * 4 + (len + PEM_LINE_BYTES - 1) / PEM_LINE_BYTES * eol_len;
+}
+
+size_t pki_pem_text(const char *label, const unsigned char *der, size_t len, const char *eol,
+                    char *out)
+{
+    size_t o = 0, off, n, ll = strlen(label), el = strlen(eol);
+
+    o += put(out + o, PEM_BEGIN, strlen(PEM_BEGIN));
+    o += put(out + o, label, ll);
+    o += put(out + o, PEM_DASHES, strlen(PEM_DASHES));
+    o += put(out + o, eol, el);
+    for (off = 0; off < len; off += n) {
+        n = len - off < PEM_LINE_BYTES ? len - off : PEM_LINE_BYTES;
+        o += b64_line(der + off, n, out + o);
+        o += put(out + o, eol, el);
+    }
+    o += put(out + o, PEM_END, strlen(PEM_END));
+    o += put(out + o, label, ll);
+    o += put(out + o, PEM_DASHES, strlen(PEM_DASHES));
+    return o + put(out + o, eol, el);
+}
+
 int pki_pem_encode(const char *label, const unsigned char *der, size_t len,
                    struct pki_buf *out, struct pki_err *err)
 {
-    unsigned char line[64 + 2];
-    char edge[80];
-    size_t off, n;
-    int w;
+    size_t n;
+    char *text;
+    int rc;
 
-    if (strlen(label) > 40)
+    if (strlen(label) > PKI_PEM_LABEL_MAX)
         return pki_err_set(err, PKI_ERR_USAGE, "PEM label is too long");
-    snprintf(edge, sizeof(edge), "-----BEGIN %s-----\n", label);
-    if (pki_buf_append(out, edge, strlen(edge), err) != 0)
-        return err->code;
-    for (off = 0; off < len; off += n) {
-        n = len - off < 48 ? len - off : 48;
-        w = EVP_EncodeBlock(line, der + off, (int)n);
-        line[w] = '\n';
-        if (pki_buf_append(out, line, (size_t)w + 1, err) != 0)
-            return err->code;
-    }
-    snprintf(edge, sizeof(edge), "-----END %s-----\n", label);
-    return pki_buf_append(out, edge, strlen(edge), err);
+    if (len > PKI_PEM_FILE_MAX)
+        return pki_err_set(err, PKI_ERR_USAGE, "PEM input is larger than %d bytes",
+                           PKI_PEM_FILE_MAX);
+    n = pki_pem_text_len(label, len, 1);
+    if ((text = OPENSSL_malloc(n)) == NULL)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    (void)pki_pem_text(label, der, len, "\n", text);
+    rc = pki_buf_append(out, text, n, err);
+    OPENSSL_clear_free(text, n);
+    return rc;
 }
 
 int pki_certs_contain(STACK_OF(X509) *certs, X509 *x)

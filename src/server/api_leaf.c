@@ -10,6 +10,7 @@
 
 #include "bodies.h"
 #include "csrfast.h"
+#include "fmt.h"
 #include "leaf.h"
 #include "pem.h"
 #include "server.h"
@@ -146,23 +147,39 @@ char *srv_leaf_json_escape(const char *pem)
     return (char *)w.p;
 }
 
+/* The certificate as PEM inside a JSON string: its line ends are the only
+ * characters to escape, so they are written escaped ("\\n") in the first
+ * place. */
+static void jw_pem_cert(struct jw *w, const unsigned char *der, size_t len)
+{
+    if (w->p != NULL)
+        w->len += pki_pem_text("CERTIFICATE", der, len, "\\n", (char *)w->p + w->len);
+    else
+        w->len += pki_pem_text_len("CERTIFICATE", len, 2);
+}
+
+static void jw_u64(struct jw *w, uint64_t v)
+{
+    char num[PKI_FMT_U64_MAX];
+
+    jw_raw(w, num, pki_fmt_u64(v, num));
+}
+
 struct leaf_answer {
-    const char *serial, *cert_pem, *chain_json, *key_pem, *service, *uri;
-    size_t cert_pem_len, key_pem_len;
+    const char *serial, *chain_json, *key_pem, *service, *uri;
+    const unsigned char *cert_der;
+    size_t cert_der_len, chain_json_len, key_pem_len;
     char valid_after[32], valid_before[32];
     unsigned long long index;
 };
 
 static void leaf_json(struct jw *w, const struct leaf_answer *a)
 {
-    char tail[96];
-    int n;
-
     jw_raw(w, "{", 1);
     jw_str(w, "SerialNumber", a->serial);
     jw_key(w, "CertPEM"); /* the leaf, then the intermediates */
-    jw_esc(w, a->cert_pem, a->cert_pem_len);
-    jw_raw(w, a->chain_json, strlen(a->chain_json));
+    jw_pem_cert(w, a->cert_der, a->cert_der_len);
+    jw_raw(w, a->chain_json, a->chain_json_len);
     jw_raw(w, "\",", 2);
     if (a->key_pem != NULL) {
         jw_key(w, "PrivateKeyPEM");
@@ -173,9 +190,11 @@ static void leaf_json(struct jw *w, const struct leaf_answer *a)
     jw_str(w, "ServiceURI", a->uri);
     jw_str(w, "ValidAfter", a->valid_after);
     jw_str(w, "ValidBefore", a->valid_before);
-    n = snprintf(tail, sizeof(tail), "\"CreateIndex\":%llu,\"ModifyIndex\":%llu}", a->index,
-                 a->index);
-    jw_raw(w, tail, (size_t)n);
+    jw_raw(w, "\"CreateIndex\":", 14);
+    jw_u64(w, a->index);
+    jw_raw(w, ",\"ModifyIndex\":", 15);
+    jw_u64(w, a->index);
+    jw_raw(w, "}", 1);
 }
 
 /* A leaf between the request and the signer's answer: what the answer
@@ -197,12 +216,13 @@ struct srv_leaf_queue {
     struct event *ready; /* the signer's socket, watched while n > 0 */
 };
 
-static int leaf_body(struct srv *s, const struct pending *p, const struct pki_buf *cert_pem,
+static int leaf_body(struct srv *s, const struct pending *p, const struct pki_buf *der,
                      const char *sn, struct pki_buf *b, struct pki_err *err)
 {
     struct pki_buf key_pem = {0};
-    struct leaf_answer a = {.serial = sn, .cert_pem = (const char *)cert_pem->data,
-                            .cert_pem_len = cert_pem->len, .chain_json = s->leaf_chain_json,
+    struct leaf_answer a = {.serial = sn, .cert_der = der->data, .cert_der_len = der->len,
+                            .chain_json = s->leaf_chain_json,
+                            .chain_json_len = strlen(s->leaf_chain_json),
                             .service = p->service, .uri = p->uri,
                             .index = (unsigned long long)s->roots.v[0].modify_index};
     struct jw w = {0};
@@ -235,7 +255,6 @@ static void answer(struct srv *s, const struct pending *p, int rc, const struct 
                    const unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err,
                    struct srv_resp *resp)
 {
-    struct pki_buf pem = {0};
     char sn[PKI_LEAF_SERIAL_LEN * 3];
 
     if (rc != 0) {
@@ -245,8 +264,7 @@ static void answer(struct srv *s, const struct pending *p, int rc, const struct 
         return;
     }
     pki_hex_colon(serial, PKI_LEAF_SERIAL_LEN, sn);
-    if (pki_pem_encode("CERTIFICATE", der->data, der->len, &pem, err) != 0 ||
-        leaf_body(s, p, &pem, sn, &resp->body, err) != 0) {
+    if (leaf_body(s, p, der, sn, &resp->body, err) != 0) {
         srv_resp_error(resp, 500, err->msg);
     } else {
         const char *kv[10] = {"serial", sn, "service", p->service, "uri", p->uri, "accessor",
@@ -257,7 +275,6 @@ static void answer(struct srv *s, const struct pending *p, int rc, const struct 
         srv_metrics_issued(s->metrics, p->ep, (double)(srv_monotonic_ms() - p->t0) / 1000.0);
         srv_audit_issue(s, kv);
     }
-    pki_buf_free(&pem);
 }
 
 static void on_signer(evutil_socket_t fd, short what, void *arg)

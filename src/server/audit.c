@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt.h"
+
 #define TAIL_CHUNK 4096
 
 struct srv_audit {
@@ -350,18 +352,15 @@ static void head_unlock(struct srv_audit *a)
 static int seal(const struct srv_audit *a, struct srv__audit_line *l, char **start,
                 size_t *len, struct pki_err *err)
 {
-    char num[24], *p = num + sizeof(num), *body = l->mem + SRV__AUDIT_LINE_HEAD;
-    uint64_t v;
+    char num[PKI_FMT_U64_MAX], *body = l->mem + SRV__AUDIT_LINE_HEAD;
     size_t n;
 
     if (a->seq >= (uint64_t)INT64_MAX)
         return pki_err_set(err, PKI_ERR_INTERNAL, "%s: seq overflow", a->path);
-    for (v = a->seq + 1; v > 0; v /= 10)
-        *--p = (char)('0' + v % 10);
-    n = (size_t)(num + sizeof(num) - p);
+    n = pki_fmt_u64(a->seq + 1, num);
     *start = body - 8 - n;
     memcpy(*start, "{\"seq\":", 7);
-    memcpy(*start + 7, p, n);
+    memcpy(*start + 7, num, n);
     body[-1] = ',';
     memcpy(body + l->len, ",\"prev\":\"", 9);
     memcpy(body + l->len + 9, a->hash, 64);

@@ -31,6 +31,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,8 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+#include "fmt.h"
 
 #define NET_READ_MAX (SRV_HTTP_HEADER_MAX + SRV_HTTP_BODY_MAX)
 #define NET_BACKPRESSURE (256 * 1024)
@@ -124,22 +127,56 @@ static void body_cleanup(const void *data, size_t len, void *extra)
 
 /* The header block of one answer. RFC 9110 8.6: a 204 carries no
  * Content-Length; a HEAD answer carries the length a GET would have. */
+/* The header block, written without snprintf (three calls of it were a
+ * fifth of the answer's cost outside the cryptography). */
+struct head {
+    char *p;
+    size_t len, cap;
+    int over;
+};
+
+static void hput(struct head *h, const char *s, size_t n)
+{
+    if (h->over || n > h->cap - h->len) {
+        h->over = 1;
+        return;
+    }
+    memcpy(h->p + h->len, s, n);
+    h->len += n;
+}
+
+static void hputs(struct head *h, const char *s)
+{
+    hput(h, s, strlen(s));
+}
+
+static void hputu(struct head *h, uint64_t v)
+{
+    char num[PKI_FMT_U64_MAX];
+
+    hput(h, num, pki_fmt_u64(v, num));
+}
+
 static int format_head(char *hdr, size_t len, int status, int keep_alive,
                        const struct srv_resp *resp)
 {
-    int n;
+    struct head h = {hdr, 0, len, 0};
 
-    n = snprintf(hdr, len, "HTTP/1.1 %d %s\r\n", status, srv_http_reason(status));
-    if (status != 204 && n > 0 && (size_t)n < len)
-        n += snprintf(hdr + n, len - (size_t)n, "Content-Type: %s\r\nContent-Length: %zu\r\n",
-                      resp->content_type != NULL ? resp->content_type : "application/json",
-                      resp->body.len);
-    if (n > 0 && (size_t)n < len)
-        n += snprintf(hdr + n, len - (size_t)n,
-                      "Cache-Control: no-store\r\nConnection: %s\r\n%.*s\r\n",
-                      keep_alive ? "keep-alive" : "close",
-                      (int)strnlen(resp->headers, sizeof(resp->headers)), resp->headers);
-    return n > 0 && (size_t)n < len ? n : -1;
+    hputs(&h, "HTTP/1.1 ");
+    hputu(&h, (uint64_t)status);
+    hputs(&h, " ");
+    hputs(&h, srv_http_reason(status));
+    if (status != 204) {
+        hputs(&h, "\r\nContent-Type: ");
+        hputs(&h, resp->content_type != NULL ? resp->content_type : "application/json");
+        hputs(&h, "\r\nContent-Length: ");
+        hputu(&h, resp->body.len);
+    }
+    hputs(&h, "\r\nCache-Control: no-store\r\nConnection: ");
+    hputs(&h, keep_alive ? "keep-alive\r\n" : "close\r\n");
+    hput(&h, resp->headers, strnlen(resp->headers, sizeof(resp->headers)));
+    hputs(&h, "\r\n");
+    return h.over || h.len > INT_MAX ? -1 : (int)h.len;
 }
 
 /* Plain HTTP, nothing queued, the connection stays open: one writev now

@@ -100,6 +100,21 @@ is_eq "notAfter is now + 72h" "$(openssl x509 -in "$W/leaf1.crt" -noout -enddate
     "$(date -u -d "@$((NOWS + 72 * 3600))" '+%b %e %H:%M:%S %Y GMT')"
 is_eq "SerialNumber matches the certificate" "$(jget "$W/leaf1.json" 'd["SerialNumber"]' | tr -d : | tr a-f A-F)" \
     "$(cserial "$W/leaf1.crt")"
+is_eq "ValidAfter is the notBefore (RFC 3339)" "$(jget "$W/leaf1.json" 'd["ValidAfter"]')" \
+    "$(date -u -d "@$((NOWS - 60))" '+%Y-%m-%dT%H:%M:%SZ')"
+is_eq "ValidBefore is the notAfter (RFC 3339)" "$(jget "$W/leaf1.json" 'd["ValidBefore"]')" \
+    "$(date -u -d "@$((NOWS + 72 * 3600))" '+%Y-%m-%dT%H:%M:%SZ')"
+is_eq "CreateIndex and ModifyIndex: equal whole numbers" \
+    "$(jget "$W/leaf1.json" '"%s %s %s" % (type(d["CreateIndex"]).__name__, d["CreateIndex"] == d["ModifyIndex"], d["CreateIndex"] > 0)')" \
+    "int True True"
+is_eq "CertPEM: the leaf, then the intermediate, in PEM blocks" \
+    "$(jget "$W/leaf1.json" 'd["CertPEM"].count("-----BEGIN CERTIFICATE-----\n")')" 2
+curl -sS -D "$W/leaf1.head" -o /dev/null --cacert "$D/ca.pem" -H "X-Consul-Token: $OP" \
+    "$SRV_URL/v1/agent/connect/ca/leaf/web"
+is_eq "answer head: status line, Content-Type, Content-Length, keep-alive" \
+    "$(tr -d '\r' <"$W/leaf1.head" | grep -E '^(HTTP/|Content-Type|Content-Length|Connection|Cache-Control)' |
+       sed 's/^\(Content-Length: \)[0-9]*$/\1N/' | tr '\n' '|')" \
+    "HTTP/1.1 200 OK|Content-Type: application/json|Content-Length: N|Cache-Control: no-store|Connection: keep-alive|"
 check "certtool accepts the leaf chain" bash -c "cat '$W/leaf1.crt' '$W/leaf1.chain' >'$W/leaf1.bundle' && certtool --verify --load-ca-certificate '$W/root0.pem' --infile '$W/leaf1.bundle' --verify-profile=low >/dev/null 2>&1"
 api GET /v1/agent/connect/ca/leaf/Bad_Name "$OP"
 is_eq "bad service name: 400" "$API_CODE" 400

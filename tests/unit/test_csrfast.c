@@ -941,6 +941,42 @@ static void refuses_bad_pem(void **state)
     OPENSSL_free(der);
 }
 
+/* The decoder takes whole quanta of four at a time and the rest one
+ * character at a time: lines of every width, so quanta straddle line
+ * breaks, must decode to the same CSR. */
+static void reads_any_line_width(void **state)
+{
+    static const size_t widths[] = {1, 2, 3, 5, 6, 7, 63, 65, 76, 1000};
+    size_t len, b64len;
+    unsigned char *der = x509_csr(keys[K_P256], keys[K_P256], NULL, "URI:" URI, 0, &len);
+    char *b64 = malloc(len * 2 + 8), *pem = malloc(len * 4 + 200), *q;
+
+    (void)state;
+    assert_non_null(b64);
+    assert_non_null(pem);
+    b64len = (size_t)EVP_EncodeBlock((unsigned char *)b64, der, (int)len);
+    for (size_t w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
+        q = pem + sprintf(pem, "-----BEGIN CERTIFICATE REQUEST-----\n");
+        for (size_t i = 0; i < b64len; i += widths[w]) {
+            size_t n = b64len - i < widths[w] ? b64len - i : widths[w];
+
+            memcpy(q, b64 + i, n);
+            q += n;
+            *q++ = '\n';
+        }
+        strcpy(q, "-----END CERTIFICATE REQUEST-----\n");
+        read_ok(pem);
+        pki_csr_fast_clear(got);
+    }
+    /* An error after a run of whole quanta keeps its offset. */
+    q = strchr(pem, '\n') + 1;
+    q[41] = '!';
+    read_err_s(strdup(pem), PKI_ERR_INPUT, "invalid character at offset 41");
+    free(b64);
+    free(pem);
+    OPENSSL_free(der);
+}
+
 static void refuses_bad_base64(void **state)
 {
     size_t len, n;
@@ -1060,6 +1096,7 @@ int main(void)
         cmocka_unit_test(reads_sixteen_dns_names),
         cmocka_unit_test(skips_other_attributes_and_extensions),
         cmocka_unit_test(reads_pem_variants),
+        cmocka_unit_test(reads_any_line_width),
         cmocka_unit_test(reads_csr_without_attributes),
         cmocka_unit_test(verifier_is_reusable_across_key_types),
         cmocka_unit_test(refuses_altered_request),

@@ -6,6 +6,8 @@
 
 #include <cmocka.h>
 
+#include <openssl/pem.h>
+
 #include "buf.h"
 #include "pem.h"
 #include "unit_util.h"
@@ -377,6 +379,69 @@ static void size_limit(void **state)
     pki_buf_free(&b);
 }
 
+/* pki_pem_encode and pki_pem_text against OpenSSL's PEM writer, for every
+ * length up to three lines and a bit (each remainder mod 3, each line
+ * end), and inside a JSON string ("\\n" line ends). */
+static void encode_matches_openssl(void **state)
+{
+    unsigned char der[160];
+    char *text, *json;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(der); i++)
+        der[i] = (unsigned char)(i * 37 + 11);
+    for (size_t len = 0; len <= sizeof(der); len++) {
+        struct pki_buf b = {NULL, 0};
+        struct pki_err err = {0, ""};
+        BIO *bio = BIO_new(BIO_s_mem());
+        long want_len;
+        char *want;
+        size_t n, j = 0;
+
+        assert_non_null(bio);
+        /* (for no bytes it writes both lines but returns 0, its body length) */
+        assert_true(PEM_write_bio(bio, "CERTIFICATE", "", der, (long)len) > 0 || len == 0);
+        want_len = BIO_get_mem_data(bio, &want);
+        assert_ok(pki_pem_encode("CERTIFICATE", der, len, &b, &err), err);
+        assert_int_equal(b.len, (size_t)want_len);
+        assert_memory_equal(b.data, want, b.len);
+        n = pki_pem_text_len("CERTIFICATE", len, 1);
+        assert_int_equal(n, b.len);
+        /* the same text with every line end as the two characters \ n */
+        text = malloc(n * 2);
+        json = malloc(n * 2);
+        assert_non_null(text);
+        assert_non_null(json);
+        for (size_t i = 0; i < n; i++) {
+            if (want[i] == '\n')
+                text[j++] = '\\';
+            text[j++] = want[i] == '\n' ? 'n' : want[i];
+        }
+        assert_int_equal(pki_pem_text_len("CERTIFICATE", len, 2), j);
+        assert_int_equal(pki_pem_text("CERTIFICATE", der, len, "\\n", json), j);
+        assert_memory_equal(json, text, j);
+        free(text);
+        free(json);
+        BIO_free(bio);
+        pki_buf_free(&b);
+    }
+}
+
+static void encode_refuses_long_label(void **state)
+{
+    struct pki_buf b = {NULL, 0};
+    struct pki_err err = {0, ""};
+    char label[PKI_PEM_LABEL_MAX + 2];
+
+    (void)state;
+    memset(label, 'A', sizeof(label) - 1);
+    label[sizeof(label) - 1] = '\0';
+    assert_int_equal(pki_pem_encode(label, (const unsigned char *)"x", 1, &b, &err),
+                     PKI_ERR_USAGE);
+    assert_msg_has(err, "label is too long");
+    assert_null(b.data);
+}
+
 static void append_appends(void **state)
 {
     struct pki_buf b = {NULL, 0};
@@ -415,6 +480,8 @@ int main(void)
         cmocka_unit_test(block_count_limit),
         cmocka_unit_test(size_limit),
         cmocka_unit_test(append_appends),
+        cmocka_unit_test(encode_matches_openssl),
+        cmocka_unit_test(encode_refuses_long_label),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
