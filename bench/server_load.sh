@@ -10,9 +10,13 @@
 #     30% between runs, so the configurations alternate rather than run back to back);
 #   - CPU time of server, signer and wrk over each run, RSS of server and signer at its end;
 #   - `openssl speed -seconds 3 ecdsap256`: the limit (one CSR verification + one signature
-#     per leaf, on every core) and the ratio of each figure to it;
+#     per leaf, on every core) and the ratio of each figure to it; also `openssl speed -multi
+#     NCPU`, the same with every core busy at once, and the ratio to that;
 #   - pkictl over HTTP and HTTPS again with --pin-cpus (each worker and its signer on one CPU);
 #     PIN_ROWS=0 leaves these out;
+#   - wrk runs as SCHED_BATCH (`chrt --batch 0`): its wakeups do not preempt the server, as
+#     the clients of a real CA on other machines would not; PLAIN_ROWS=1 (default) adds rows
+#     with wrk as an ordinary process (pkictl HTTP and HTTPS, cfssl), to show what that costs;
 #   - with NODELAY_ROW=1, a diagnostic row: pkictl over HTTPS with TCP_NODELAY forced on its
 #     sockets by a preload (bench/load/nodelay.c), to show what Nagle's algorithm costs;
 #   - callgrind: instructions per issuance (CG_LEAVES leaves minus none, front end + signer)
@@ -24,7 +28,7 @@
 #   PKICTL=/path/to/pkictl   use this binary instead of building build-bench/ (release)
 #   ROUNDS=3 CG_LEAVES=500 POOL=64 THREADS=2 CONNS="2 16" WARMUP=2   sizes
 #   WORKERS=N                pkictl server --workers=N for the load runs (default: its own)
-# About 7 minutes with the defaults. Every server it starts is stopped on exit (trap); every
+# About 10 minutes with the defaults. Every server it starts is stopped on exit (trap); every
 # wrk run and valgrind run is bounded by `timeout`. Raw results: bench/results/server_load/.
 set -euo pipefail
 
@@ -40,7 +44,7 @@ for a in "$@"; do
 done
 case $DUR in ''|*[!0-9]*|0) echo "server_load.sh: --seconds must be a positive number" >&2; exit 2 ;; esac
 : "${ROUNDS:=3}" "${CG_LEAVES:=500}" "${POOL:=64}" "${THREADS:=2}" "${CONNS:=2 16}" "${WARMUP:=2}"
-: "${NODELAY_ROW:=0}" "${WORKERS:=}" "${PIN_ROWS:=1}"
+: "${NODELAY_ROW:=0}" "${WORKERS:=}" "${PIN_ROWS:=1}" "${PLAIN_ROWS:=1}"
 START=$(date +%s)
 CMDLINE="bench/server_load.sh${*:+ $*}"
 
@@ -55,7 +59,7 @@ rm -rf "$RES"/*.json "$RES"/*.md "$RES"/*.txt "$RES"/cg0 "$RES"/cgN
 for t in wrk cfssl cfssljson valgrind callgrind_annotate openssl python3 curl; do
   command -v "$t" >/dev/null || { "$ROOT/scripts/install-deps.sh" --bench; break; }
 done
-for t in wrk cfssl cfssljson valgrind callgrind_annotate openssl python3 curl cc; do
+for t in wrk cfssl cfssljson valgrind callgrind_annotate openssl python3 curl cc chrt; do
   command -v "$t" >/dev/null || { echo "server_load.sh: $t not found" >&2; exit 1; }
 done
 
@@ -143,8 +147,19 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 echo "== openssl speed -seconds 3 ecdsap256 (the limit)"
 timeout 60 openssl speed -seconds 3 ecdsap256 2>/dev/null >"$RES/openssl-speed.txt"
 tail -1 "$RES/openssl-speed.txt"
-awk '/256 bits ecdsa \(nistp256\)/ {printf "{\"sign_s\": %s, \"verify_s\": %s}\n", $7, $8}' \
-  "$RES/openssl-speed.txt" >"$RES/speed.json"
+NCPU=$(nproc)
+echo "== openssl speed -multi $NCPU -seconds 3 ecdsap256 (every core at once)"
+timeout 60 openssl speed -multi "$NCPU" -seconds 3 ecdsap256 2>/dev/null >"$RES/openssl-speed-multi.txt"
+tail -1 "$RES/openssl-speed-multi.txt"
+# single: "256 bits ecdsa (nistp256) T T SIGN VERIFY"; -multi: the same line with the totals
+sp() { awk '/256 bits ecdsa \(nistp256\)/ {s = $(NF - 1); v = $NF} END {print s, v}' "$1"; }
+read -r S1 V1 < <(sp "$RES/openssl-speed.txt")
+read -r SM VM < <(sp "$RES/openssl-speed-multi.txt")
+for v in "$S1" "$V1" "$SM" "$VM"; do
+  case $v in ''|*[!0-9.]*) echo "server_load.sh: cannot read openssl speed's output" >&2; exit 1 ;; esac
+done
+printf '{"sign_s": %s, "verify_s": %s, "multi_sign_s": %s, "multi_verify_s": %s, "multi_n": %s}\n' \
+  "$S1" "$V1" "$SM" "$VM" "$NCPU" >"$RES/speed.json"
 
 # --- 2. set-up: pkictl data dir (no rate limit), CSR pool, cfssl CA ------------------------
 echo "== set-up: pkictl data dir, $POOL CSRs, cfssl CA"
@@ -194,24 +209,27 @@ for t in pkictl cfssl; do
 done | tee "$RES/leaves.txt"
 
 # --- 3. load ---------------------------------------------------------------------------------
-# load NAME URL KIND PIDS: warm-up, then the measured run, for every connection count
+# load NAME URL KIND PIDS [plain]: warm-up, then the measured run, for every connection count.
+# wrk is SCHED_BATCH unless "plain": woken by an answer it does not preempt the server (the
+# server's clients are on other machines in real use), so its 16 answers are read in one go.
 load() {
-  local name=$1 url=$2 kind=$3 pids=$4 c extra=()
+  local name=$1 url=$2 kind=$3 pids=$4 c extra=() wrk=(chrt --batch 0 wrk)
+  [ "${5:-}" = plain ] && wrk=(wrk)
   [ "$kind" = pkictl ] && extra=("$TOKEN")
   for c in $CONNS; do
-    timeout $((WARMUP + 30)) wrk -t"$THREADS" -c"$c" -d"${WARMUP}s" -s "$LUA" "$url" -- \
+    timeout $((WARMUP + 30)) "${wrk[@]}" -t"$THREADS" -c"$c" -d"${WARMUP}s" -s "$LUA" "$url" -- \
       "$kind" "$W/pool" "${extra[@]}" >"$W/warmup.txt" ||
       { cat "$W/warmup.txt" >&2; echo "server_load.sh: wrk warm-up failed" >&2; exit 1; }
     printf '%-14s c=%-3s' "$name" "$c"
     python3 "$HELPER" run "$RES/run-$name-c$c-r$ROUND.json" "$DUR" "$pids" -- \
-      wrk -t"$THREADS" -c"$c" -d"${DUR}s" --latency --timeout 10s -s "$LUA" "$url" -- \
+      "${wrk[@]}" -t"$THREADS" -c"$c" -d"${DUR}s" --latency --timeout 10s -s "$LUA" "$url" -- \
       "$kind" "$W/pool" "${extra[@]}"
   done
 }
 WFLAG=()
 [ -n "$WORKERS" ] && WFLAG=(--workers="$WORKERS")
 for ROUND in $(seq "$ROUNDS"); do
-  echo "== load, round $ROUND/$ROUNDS: ${DUR} s per run after ${WARMUP} s warm-up, wrk -t$THREADS, connections: $CONNS"
+  echo "== load, round $ROUND/$ROUNDS: ${DUR} s per run after ${WARMUP} s warm-up, wrk -t$THREADS (SCHED_BATCH), connections: $CONNS"
   start_pkictl "$D" 30 -- --insecure-http "${WFLAG[@]}"
   load pkictl-http "$URL" pkictl "$SRV"
   stop "$SRV"
@@ -228,6 +246,17 @@ for ROUND in $(seq "$ROUNDS"); do
     start_pkictl "$D" 30 -- --pin-cpus "${WFLAG[@]}"
     load pkictl-https-pinned "$URL" pkictl "$SRV"
     stop "$SRV"
+  fi
+  if [ "$PLAIN_ROWS" = 1 ]; then
+    start_pkictl "$D" 30 -- --insecure-http "${WFLAG[@]}"
+    load pkictl-http-wrkplain "$URL" pkictl "$SRV" plain
+    stop "$SRV"
+    start_pkictl "$D" 30 -- "${WFLAG[@]}"
+    load pkictl-https-wrkplain "$URL" pkictl "$SRV" plain
+    stop "$SRV"
+    start_cfssl
+    load cfssl-http-wrkplain "http://127.0.0.1:$CFPORT" cfssl "$CFPID" plain
+    stop "$CFPID" any
   fi
   if [ "$NODELAY_ROW" = 1 ]; then
     start_pkictl "$D" 30 env LD_PRELOAD="$W/nodelay.so" -- "${WFLAG[@]}"

@@ -291,6 +291,9 @@ ROWS = [  # (run name, server, transport as the table says it)
     ("pkictl-https", "pkictl", "HTTPS"),
     ("pkictl-http-pinned", "pkictl", "HTTP, `--pin-cpus`"),
     ("pkictl-https-pinned", "pkictl", "HTTPS, `--pin-cpus`"),
+    ("pkictl-http-wrkplain", "pkictl", "HTTP, wrk not `SCHED_BATCH` (diagnostic)"),
+    ("pkictl-https-wrkplain", "pkictl", "HTTPS, wrk not `SCHED_BATCH` (diagnostic)"),
+    ("cfssl-http-wrkplain", "cfssl", "HTTP, wrk not `SCHED_BATCH` (diagnostic)"),
     ("pkictl-https-nodelay", "pkictl", "HTTPS, `TCP_NODELAY` forced (diagnostic)"),
 ]
 
@@ -312,18 +315,20 @@ def load_runs(res):
     return runs
 
 
-def load_table(w, meta, runs, limit):
-    w("| server | transport | conns | leaves/s | p50 ms | p99 ms | / limit | / cfssl (same conns) "
+def load_table(w, meta, runs, limit, mlimit):
+    w("| server | transport | conns | leaves/s | p50 ms | p99 ms | / limit | / limit, all cores "
+      "busy | / cfssl (same conns) "
       "| server CPU µs per leaf | server CPU: front end(s) + signer(s) | wrk CPU | other CPU "
       "| memory: PSS, KiB (processes) |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, srv, tr in ROWS:
         for c in meta["conns"]:
             rs = runs.get((name, c))
             if not rs:
                 continue
             ls = med(rs, "leaves_s")
-            cf = runs.get(("cfssl-http", c))
+            # like with like: rows with wrk as an ordinary process against cfssl's such row
+            cf = runs.get(("cfssl-http-wrkplain" if name.endswith("-wrkplain") else "cfssl-http", c))
             vs = "" if srv == "cfssl" or not cf else f"{ls / med(cf, 'leaves_s'):.2f}x"
             r = sorted(rs, key=lambda x: x["leaves_s"])[len(rs) // 2]
             span = r["wall_s"] * r["ncpu"]
@@ -333,7 +338,8 @@ def load_table(w, meta, runs, limit):
             spread = ("" if len(rs) == 1 else " (" + ", ".join(
                 f"{x['leaves_s']:,.0f}" for x in sorted(rs, key=lambda x: x["leaves_s"])) + ")")
             w(f"| {srv} | {tr} | {c} | **{ls:,.0f}**{spread} | {med(rs, 'p50_us') / 1e3:.2f} | "
-              f"{med(rs, 'p99_us') / 1e3:.2f} | {100 * ls / limit:.0f}% | {vs} | {per:,.0f} | "
+              f"{med(rs, 'p99_us') / 1e3:.2f} | {100 * ls / limit:.0f}% | "
+              f"{100 * ls / mlimit:.0f}% | {vs} | {per:,.0f} | "
               f"{cpu} | {pct(r['wrk_cpu_s'])} | {pct(r['other_cpu_s'])} | "
               f"{r['pss_kb']:,} ({len(r['procs'])}) |")
 
@@ -361,6 +367,8 @@ def section(res, out):
     meta, sp = L("meta.json"), L("speed.json")
     per_core = 1 / (1 / sp["sign_s"] + 1 / sp["verify_s"])
     limit = meta["ncpu"] * per_core
+    # -multi N: N processes at once; its figures are the totals over all of them
+    mlimit = 1 / (1 / sp["multi_sign_s"] + 1 / sp["multi_verify_s"])
     runs = load_runs(res)
     rounds = max((len(v) for v in runs.values()), default=0)
     invalid = [(k, r) for k, rs in runs.items() for r in rs
@@ -398,14 +406,25 @@ def section(res, out):
       f"(checked before the runs).")
     w("")
     w(f"**The load generator runs on the same {meta['ncpu']} cores as the server**, so neither "
-      f"server has both cores to itself; wrk's CPU is in the table.")
+      f"server has both cores to itself; wrk's CPU is in the table. wrk runs as `SCHED_BATCH` "
+      f"(`chrt --batch 0`) for both servers: woken by an answer it does not preempt the "
+      f"server in the middle of a signature check, as clients on other machines would not; "
+      f"it then reads the answers that arrived meanwhile in one go. The rows marked "
+      f"\"wrk not `SCHED_BATCH`\" run pkictl with wrk as an ordinary process, to show what "
+      f"sharing the cores that way costs.")
     w("")
     w(f"**Limit**: `openssl speed -seconds 3 ecdsap256` in the same run: {sp['sign_s']:,.0f} "
       f"sign/s and {sp['verify_s']:,.0f} verify/s on one core. One leaf is one CSR verification "
       f"plus one signature: **{per_core:,.0f} leaves/s per core** ({1e6 / per_core:.0f} µs), "
-      f"**{limit:,.0f} on {meta['ncpu']} cores**.")
+      f"**{limit:,.0f} on {meta['ncpu']} cores**. This is the limit the ratios are given "
+      f"against (column \"/ limit\"). With every core busy at once (`openssl speed -multi "
+      f"{sp['multi_n']}`, same run) OpenSSL itself does {sp['multi_sign_s']:,.0f} sign/s and "
+      f"{sp['multi_verify_s']:,.0f} verify/s in all, i.e. {mlimit:,.0f} leaves/s "
+      f"({100 * mlimit / limit:.0f}% of the one-core figure times {meta['ncpu']}: cores that "
+      f"share a machine slow each other down); the column \"/ limit, all cores busy\" gives "
+      f"the ratio to that.")
     w("")
-    load_table(w, meta, runs, limit)
+    load_table(w, meta, runs, limit, mlimit)
     w("")
     w(f"Columns: leaves/s counts good answers only; p50/p99 from wrk's latency histogram. "
       f"Server CPU µs per leaf: utime + stime of every process of the server (pkictl: "
@@ -454,16 +473,17 @@ def section(res, out):
                 w(f"| `{r['fn']}` | {r['what']} | {r['per_leaf']:,.0f} | "
                   f"{100 * r['per_leaf'] / p['per_leaf']:.0f}% |")
             w("")
-    notes(w, meta, sp, per_core, limit, runs, get, cg)
+    notes(w, meta, sp, per_core, limit, mlimit, runs, get, cg)
     w("Reproduce: `bench/server_load.sh` (prints the summary; `--record` also writes this "
       "section; `--seconds=N` per configuration; `PKICTL=...` skips the build; `ROUNDS=`, "
-      "`CG_LEAVES=`, `CONNS=`, `WORKERS=`, `NODELAY_ROW=1` change what runs). Raw data of the last run: "
+      "`CG_LEAVES=`, `CONNS=`, `WORKERS=`, `PIN_ROWS=0`, `PLAIN_ROWS=0`, `NODELAY_ROW=1` change "
+      "what runs). Raw data of the last run: "
       "`bench/results/server_load/` (not committed).")
     with open(out, "w") as f:
         f.write("\n".join(W) + "\n")
 
 
-def notes(w, meta, sp, per_core, limit, runs, get, cg):
+def notes(w, meta, sp, per_core, limit, mlimit, runs, get, cg):
     fn = lambda proc, name: next((r["per_leaf"] for r in proc["rows"] if r["fn"] == name), 0)
     best = max((get("pkictl-http", c) or 0) for c in meta["conns"])
     pk = [r for (k, _), rs in runs.items() if k.startswith("pkictl") for r in rs]
@@ -485,7 +505,7 @@ def notes(w, meta, sp, per_core, limit, runs, get, cg):
           f"spread of connections over workers decides how many cores work.")
     if best:
         w(f"- Best pkictl figure (HTTP): {best:,.0f} leaves/s, **{100 * best / limit:.0f}% of the "
-      f"limit**; the server spent "
+      f"limit** ({100 * best / mlimit:.0f}% of the limit with all cores busy); the server spent "
           + ", ".join(f"{1e6 * r['cpu_server_s'] / r['ok']:,.0f} µs"
                       for r in (median_run(runs[("pkictl-http", c)]) for c in meta["conns"]
                                 if ("pkictl-http", c) in runs))
