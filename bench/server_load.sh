@@ -3,20 +3,21 @@
 #
 # Load benchmark of `pkictl server` (docs/server.md), loopback only, against Debian's
 # `cfssl serve` signing the same CSRs:
-#   - leaves per second, p50 / p99 latency over keep-alive connections (wrk, 2 threads,
-#     bench/load/sign.lua) with 2 and 16 connections: pkictl over HTTP (--insecure-http) and
-#     HTTPS, cfssl over HTTP (as it serves); N seconds each (default 8) after a 2 s warm-up,
-#     3 rounds of every configuration, the median reported (these machines drift by up to
-#     30% between runs, so the configurations alternate rather than run back to back);
-#   - CPU time of server, signer and wrk over each run, RSS of server and signer at its end;
+#   - leaves per second, p50 / p99 latency over keep-alive connections with 2 and 16
+#     connections: pkictl over HTTP (--insecure-http) and HTTPS, cfssl over HTTP (as it
+#     serves); N seconds each (default 8) after a 2 s warm-up, 3 rounds of every configuration,
+#     the median reported (these machines drift by up to 30% between runs, so the
+#     configurations alternate rather than run back to back). The load generator is
+#     bench_load (bench/load/loadgen.c, 2 threads), an ordinary process on the same cores;
+#   - CPU time of server, signer and load generator over each run, RSS of server and signer
+#     at its end;
 #   - `openssl speed -seconds 3 ecdsap256`: the limit (one CSR verification + one signature
 #     per leaf, on every core) and the ratio of each figure to it; also `openssl speed -multi
 #     NCPU`, the same with every core busy at once, and the ratio to that;
 #   - pkictl over HTTP and HTTPS again with --pin-cpus (each worker and its signer on one CPU);
 #     PIN_ROWS=0 leaves these out;
-#   - wrk runs as SCHED_BATCH (`chrt --batch 0`): its wakeups do not preempt the server, as
-#     the clients of a real CA on other machines would not; PLAIN_ROWS=1 (default) adds rows
-#     with wrk as an ordinary process (pkictl HTTP and HTTPS, cfssl), to show what that costs;
+#   - WRK_ROWS=1 (default): the same runs with wrk and bench/load/sign.lua as the load
+#     generator (pkictl HTTP and HTTPS, cfssl), a cross-check by a tool we did not write;
 #   - with NODELAY_ROW=1, a diagnostic row: pkictl over HTTPS with TCP_NODELAY forced on its
 #     sockets by a preload (bench/load/nodelay.c), to show what Nagle's algorithm costs;
 #   - callgrind: instructions per issuance (CG_LEAVES leaves minus none, front end + signer)
@@ -26,10 +27,11 @@
 # sections are left as they are).
 #
 #   PKICTL=/path/to/pkictl   use this binary instead of building build-bench/ (release)
+#   LOADGEN=/path/to/bench_load   the load generator (default: next to PKICTL, bench/)
 #   ROUNDS=3 CG_LEAVES=500 POOL=64 THREADS=2 CONNS="2 16" WARMUP=2   sizes
 #   WORKERS=N                pkictl server --workers=N for the load runs (default: its own)
 # About 10 minutes with the defaults. Every server it starts is stopped on exit (trap); every
-# wrk run and valgrind run is bounded by `timeout`. Raw results: bench/results/server_load/.
+# load and valgrind run is bounded by `timeout`. Raw results: bench/results/server_load/.
 set -euo pipefail
 
 DUR=8
@@ -38,13 +40,13 @@ for a in "$@"; do
   case $a in
     --seconds=*) DUR=${a#--seconds=} ;;
     --record) RECORD=1 ;;
-    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "usage: $0 [--seconds=N] [--record]" >&2; exit 2 ;;
   esac
 done
 case $DUR in ''|*[!0-9]*|0) echo "server_load.sh: --seconds must be a positive number" >&2; exit 2 ;; esac
 : "${ROUNDS:=3}" "${CG_LEAVES:=500}" "${POOL:=64}" "${THREADS:=2}" "${CONNS:=2 16}" "${WARMUP:=2}"
-: "${NODELAY_ROW:=0}" "${WORKERS:=}" "${PIN_ROWS:=1}" "${PLAIN_ROWS:=1}"
+: "${NODELAY_ROW:=0}" "${WORKERS:=}" "${PIN_ROWS:=1}" "${WRK_ROWS:=1}"
 START=$(date +%s)
 CMDLINE="bench/server_load.sh${*:+ $*}"
 
@@ -59,7 +61,7 @@ rm -rf "$RES"/*.json "$RES"/*.md "$RES"/*.txt "$RES"/cg0 "$RES"/cgN
 for t in wrk cfssl cfssljson valgrind callgrind_annotate openssl python3 curl; do
   command -v "$t" >/dev/null || { "$ROOT/scripts/install-deps.sh" --bench; break; }
 done
-for t in wrk cfssl cfssljson valgrind callgrind_annotate openssl python3 curl cc chrt; do
+for t in wrk cfssl cfssljson valgrind callgrind_annotate openssl python3 curl cc; do
   command -v "$t" >/dev/null || { echo "server_load.sh: $t not found" >&2; exit 1; }
 done
 
@@ -67,10 +69,16 @@ if [ -z "${PKICTL:-}" ]; then
   echo "== building pkictl (release) in build-bench/"
   [ -f "$ROOT/build-bench/build.ninja" ] ||
     meson setup "$ROOT/build-bench" "$ROOT" --buildtype=release -Dtests=false >/dev/null
-  ninja -C "$ROOT/build-bench" pkictl >/dev/null
+  ninja -C "$ROOT/build-bench" pkictl bench/bench_load >/dev/null
   PKICTL=$ROOT/build-bench/pkictl
 fi
 PKICTL=$(realpath "$PKICTL")
+# The load generator (bench/load/loadgen.c), built next to pkictl unless LOADGEN is given.
+: "${LOADGEN:=$(dirname "$PKICTL")/bench/bench_load}"
+if [ ! -x "$LOADGEN" ]; then
+  echo "server_load.sh: no load generator at $LOADGEN (ninja -C BUILD bench/bench_load, or set LOADGEN=)" >&2
+  exit 1
+fi
 "$PKICTL" --version
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 if awk '{exit !($1 > 1.0)}' /proc/loadavg; then
@@ -209,27 +217,39 @@ for t in pkictl cfssl; do
 done | tee "$RES/leaves.txt"
 
 # --- 3. load ---------------------------------------------------------------------------------
-# load NAME URL KIND PIDS [plain]: warm-up, then the measured run, for every connection count.
-# wrk is SCHED_BATCH unless "plain": woken by an answer it does not preempt the server (the
-# server's clients are on other machines in real use), so its 16 answers are read in one go.
+# load NAME URL KIND PIDS [wrk]: warm-up, then the measured run, for every connection count.
+# The load generator is bench_load (bench/load/loadgen.c); with "wrk", wrk with
+# bench/load/sign.lua instead (same requests, same checks), as a cross-check. Both run as
+# ordinary processes on the same cores as the server.
 load() {
-  local name=$1 url=$2 kind=$3 pids=$4 c extra=() wrk=(chrt --batch 0 wrk)
-  [ "${5:-}" = plain ] && wrk=(wrk)
-  [ "$kind" = pkictl ] && extra=("$TOKEN")
+  local name=$1 url=$2 kind=$3 pids=$4 c tok=() ca=() gen phase dur
+  [ "$kind" = pkictl ] && tok=("$TOKEN")
+  [ "$kind" = pkictl ] && [ "${url#https}" != "$url" ] && ca=(--cafile="$D/ca.pem")
   for c in $CONNS; do
-    timeout $((WARMUP + 30)) "${wrk[@]}" -t"$THREADS" -c"$c" -d"${WARMUP}s" -s "$LUA" "$url" -- \
-      "$kind" "$W/pool" "${extra[@]}" >"$W/warmup.txt" ||
-      { cat "$W/warmup.txt" >&2; echo "server_load.sh: wrk warm-up failed" >&2; exit 1; }
-    printf '%-14s c=%-3s' "$name" "$c"
-    python3 "$HELPER" run "$RES/run-$name-c$c-r$ROUND.json" "$DUR" "$pids" -- \
-      "${wrk[@]}" -t"$THREADS" -c"$c" -d"${DUR}s" --latency --timeout 10s -s "$LUA" "$url" -- \
-      "$kind" "$W/pool" "${extra[@]}"
+    for phase in warmup run; do
+      dur=$DUR
+      [ $phase = warmup ] && dur=$WARMUP
+      if [ "${5:-}" = wrk ]; then
+        gen=(wrk -t"$THREADS" -c"$c" -d"${dur}s" --latency --timeout 10s -s "$LUA" "$url" --
+             "$kind" "$W/pool" "${tok[@]}")
+      else
+        gen=("$LOADGEN" --url="$url" --kind="$kind" --dir="$W/pool" ${tok:+--token="$tok"}
+             "${ca[@]}" --threads="$THREADS" --connections="$c" --duration="$dur" --timeout=10)
+      fi
+      if [ $phase = warmup ]; then
+        timeout $((WARMUP + 30)) "${gen[@]}" >"$W/warmup.txt" ||
+          { cat "$W/warmup.txt" >&2; echo "server_load.sh: warm-up of $name failed" >&2; exit 1; }
+      else
+        printf '%-14s c=%-3s' "$name" "$c"
+        python3 "$HELPER" run "$RES/run-$name-c$c-r$ROUND.json" "$DUR" "$pids" -- "${gen[@]}"
+      fi
+    done
   done
 }
 WFLAG=()
 [ -n "$WORKERS" ] && WFLAG=(--workers="$WORKERS")
 for ROUND in $(seq "$ROUNDS"); do
-  echo "== load, round $ROUND/$ROUNDS: ${DUR} s per run after ${WARMUP} s warm-up, wrk -t$THREADS (SCHED_BATCH), connections: $CONNS"
+  echo "== load, round $ROUND/$ROUNDS: ${DUR} s per run after ${WARMUP} s warm-up, $THREADS client threads, connections: $CONNS"
   start_pkictl "$D" 30 -- --insecure-http "${WFLAG[@]}"
   load pkictl-http "$URL" pkictl "$SRV"
   stop "$SRV"
@@ -247,15 +267,15 @@ for ROUND in $(seq "$ROUNDS"); do
     load pkictl-https-pinned "$URL" pkictl "$SRV"
     stop "$SRV"
   fi
-  if [ "$PLAIN_ROWS" = 1 ]; then
+  if [ "$WRK_ROWS" = 1 ]; then
     start_pkictl "$D" 30 -- --insecure-http "${WFLAG[@]}"
-    load pkictl-http-wrkplain "$URL" pkictl "$SRV" plain
+    load pkictl-http-wrk "$URL" pkictl "$SRV" wrk
     stop "$SRV"
     start_pkictl "$D" 30 -- "${WFLAG[@]}"
-    load pkictl-https-wrkplain "$URL" pkictl "$SRV" plain
+    load pkictl-https-wrk "$URL" pkictl "$SRV" wrk
     stop "$SRV"
     start_cfssl
-    load cfssl-http-wrkplain "http://127.0.0.1:$CFPORT" cfssl "$CFPID" plain
+    load cfssl-http-wrk "http://127.0.0.1:$CFPORT" cfssl "$CFPID" wrk
     stop "$CFPID" any
   fi
   if [ "$NODELAY_ROW" = 1 ]; then

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Helper of bench/server_load.sh. Stdlib only.
 
-  server_report.py run OUT.json SECONDS PID -- wrk ARGS...
-        run wrk (bounded by SECONDS + 30 s), and measure around it: CPU time (utime + stime,
-        /proc/PID/stat) of the server PID and every process under it (workers, signers) and of
-        wrk itself (wait4 rusage), VmRSS and PSS of each half a second before the end; wrk's
-        RESULT line (bench/load/sign.lua) goes into OUT.json with them
+  server_report.py run OUT.json SECONDS PID -- CLIENT ARGS...
+        run the load generator (bench_load, or wrk with bench/load/sign.lua; bounded by
+        SECONDS + 30 s), and measure around it: CPU time (utime + stime, /proc/PID/stat) of the
+        server PID and every process under it (workers, signers) and of the client itself
+        (wait4 rusage), VmRSS and PSS of each half a second before the end; the client's RESULT
+        line goes into OUT.json with them
   server_report.py client URL TOKEN POOLDIR N
         issue N leaves over one keep-alive HTTP connection (the CSR pool in turn, POST
         /v1/connect/ca/sign); exits non-zero if any answer is not 200
@@ -31,7 +32,7 @@ MARK = "<!-- bench/server_load.sh section -->"
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-# ---- run: one wrk configuration ----------------------------------------------------------
+# ---- run: one load configuration ----------------------------------------------------------
 
 def cpu_ticks(pid):
     """utime + stime of a process (all its threads), in clock ticks; None once it is gone."""
@@ -106,13 +107,13 @@ def smaps_kb(pid, key):
     return None
 
 
-def run(out, seconds, root, wrk):
+def run(out, seconds, root, client):
     procs = tree(int(root)) if root else []
     for p in procs:
         p["cpu0"] = cpu_ticks(p["pid"])
     m0 = machine_busy()
     t0 = time.monotonic()
-    proc = subprocess.Popen(wrk, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(client, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(max(0.0, seconds - 0.5))
     for p in procs:
         p["rss_kb"], p["pss_kb"] = status_kb(p["pid"], "VmRSS"), smaps_kb(p["pid"], "Pss")
@@ -123,7 +124,7 @@ def run(out, seconds, root, wrk):
             break
         if time.monotonic() - t0 > deadline:
             proc.kill()
-            sys.exit(f"server_report.py run: wrk still running after {deadline} s, killed")
+            sys.exit(f"server_report.py run: {client[0]} still running after {deadline} s, killed")
         time.sleep(0.05)
     wall = time.monotonic() - t0
     for p in procs:
@@ -134,29 +135,29 @@ def run(out, seconds, root, wrk):
     text = proc.stdout.read()
     m = re.search(r"^RESULT (\{.*\})$", text, re.M)
     if os.waitstatus_to_exitcode(wstatus) != 0 or m is None:
-        sys.exit(f"server_report.py run: wrk failed:\n{text}")
+        sys.exit(f"server_report.py run: {client[0]} failed:\n{text}")
     r = json.loads(m.group(1))
     sig = [p for p in procs if p["role"] == "signer"]
     fe = [p for p in procs if p["role"] != "signer"]
     r.update({
         "wall_s": wall, "ncpu": len(os.sched_getaffinity(0)), "procs": procs,
-        "workers": len(sig), "wrk_cpu_s": ru.ru_utime + ru.ru_stime,
+        "workers": len(sig), "client_cpu_s": ru.ru_utime + ru.ru_stime,
         "cpu_front_s": sum(p["cpu_s"] for p in fe), "cpu_signer_s": sum(p["cpu_s"] for p in sig),
         "rss_kb": sum(p["rss_kb"] or 0 for p in procs),
         "pss_kb": sum(p["pss_kb"] or 0 for p in procs),
         # CPU the rest of the machine used meanwhile (other work: noise), and steal
         "machine_busy_s": (m1[0] - m0[0]) / TICK, "steal_s": (m1[1] - m0[1]) / TICK,
-        "wrk": " ".join(wrk), "wrk_text": text,
+        "client": " ".join(client), "client_text": text,
     })
     r["leaves_s"] = r["ok"] / (r["duration_us"] / 1e6)
     r["cpu_server_s"] = r["cpu_front_s"] + r["cpu_signer_s"]
-    r["other_cpu_s"] = max(0.0, r["machine_busy_s"] - r["wrk_cpu_s"] - r["cpu_server_s"])
+    r["other_cpu_s"] = max(0.0, r["machine_busy_s"] - r["client_cpu_s"] - r["cpu_server_s"])
     with open(out, "w") as f:
         json.dump(r, f, indent=1)
     valid = r["bad"] == 0 and not any(r["errors"].values())
     print(f"  {r['leaves_s']:7.0f} leaves/s  p50 {r['p50_us'] / 1e3:6.2f} ms  "
           f"p99 {r['p99_us'] / 1e3:6.2f} ms  PSS {r['pss_kb']} KiB in {len(procs)} processes  "
-          f"CPU s {r['cpu_front_s']:.1f}+{r['cpu_signer_s']:.1f} wrk {r['wrk_cpu_s']:.1f} "
+          f"CPU s {r['cpu_front_s']:.1f}+{r['cpu_signer_s']:.1f} client {r['client_cpu_s']:.1f} "
           f"other {r['other_cpu_s']:.1f}"
           + ("" if valid else f"  INVALID: bad {r['bad']} errors {r['errors']} ({r['first_bad']})"))
 
@@ -291,9 +292,9 @@ ROWS = [  # (run name, server, transport as the table says it)
     ("pkictl-https", "pkictl", "HTTPS"),
     ("pkictl-http-pinned", "pkictl", "HTTP, `--pin-cpus`"),
     ("pkictl-https-pinned", "pkictl", "HTTPS, `--pin-cpus`"),
-    ("pkictl-http-wrkplain", "pkictl", "HTTP, wrk not `SCHED_BATCH` (diagnostic)"),
-    ("pkictl-https-wrkplain", "pkictl", "HTTPS, wrk not `SCHED_BATCH` (diagnostic)"),
-    ("cfssl-http-wrkplain", "cfssl", "HTTP, wrk not `SCHED_BATCH` (diagnostic)"),
+    ("pkictl-http-wrk", "pkictl", "HTTP, load by wrk (cross-check)"),
+    ("pkictl-https-wrk", "pkictl", "HTTPS, load by wrk (cross-check)"),
+    ("cfssl-http-wrk", "cfssl", "HTTP, load by wrk (cross-check)"),
     ("pkictl-https-nodelay", "pkictl", "HTTPS, `TCP_NODELAY` forced (diagnostic)"),
 ]
 
@@ -317,8 +318,8 @@ def load_runs(res):
 
 def load_table(w, meta, runs, limit, mlimit):
     w("| server | transport | conns | leaves/s | p50 ms | p99 ms | / limit | / limit, all cores "
-      "busy | / cfssl (same conns, its better wrk mode) "
-      "| server CPU µs per leaf | server CPU: front end(s) + signer(s) | wrk CPU | other CPU "
+      "busy | / cfssl (same conns, its better figure of the two clients) "
+      "| server CPU µs per leaf | server CPU: front end(s) + signer(s) | client CPU | other CPU "
       "| memory: PSS, KiB (processes) |")
     w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, srv, tr in ROWS:
@@ -327,9 +328,9 @@ def load_table(w, meta, runs, limit, mlimit):
             if not rs:
                 continue
             ls = med(rs, "leaves_s")
-            # against cfssl's better figure of the two ways of running wrk (SCHED_BATCH
-            # slows cfssl down at 2 connections): the ratio never flatters pkictl
-            cf = [med(runs[(k, c)], "leaves_s") for k in ("cfssl-http", "cfssl-http-wrkplain")
+            # against cfssl's better figure of the two load generators: the ratio never
+            # flatters pkictl
+            cf = [med(runs[(k, c)], "leaves_s") for k in ("cfssl-http", "cfssl-http-wrk")
                   if (k, c) in runs]
             vs = "" if srv == "cfssl" or not cf else f"{ls / max(cf):.2f}x"
             r = sorted(rs, key=lambda x: x["leaves_s"])[len(rs) // 2]
@@ -342,7 +343,7 @@ def load_table(w, meta, runs, limit, mlimit):
             w(f"| {srv} | {tr} | {c} | **{ls:,.0f}**{spread} | {med(rs, 'p50_us') / 1e3:.2f} | "
               f"{med(rs, 'p99_us') / 1e3:.2f} | {100 * ls / limit:.0f}% | "
               f"{100 * ls / mlimit:.0f}% | {vs} | {per:,.0f} | "
-              f"{cpu} | {pct(r['wrk_cpu_s'])} | {pct(r['other_cpu_s'])} | "
+              f"{cpu} | {pct(r['client_cpu_s'])} | {pct(r['other_cpu_s'])} | "
               f"{r['pss_kb']:,} ({len(r['procs'])}) |")
 
 
@@ -401,20 +402,22 @@ def section(res, out):
       f"`--pin-cpus` rows run the same server with each worker and its signer kept on one CPU "
       f"(an option, off by default: docs/cli.md). The same pool "
       f"of {meta['pool']} CSRs (`bench/load/gen_csrs.sh`: a new P-256 key each, CN=web, URI SAN "
-      f"`spiffe://<trust domain>/ns/default/dc/dc1/svc/web`) is sent in turn by wrk "
-      f"(`bench/load/sign.lua`, {meta['threads']} threads); an answer counts only with status "
+      f"`spiffe://<trust domain>/ns/default/dc/dc1/svc/web`) is sent in turn by the load "
+      f"generator, one request in flight per connection ({meta['threads']} threads); an answer counts only with status "
       f"200 and a certificate in it (pkictl: `\"CertPEM\"`, cfssl: `\"success\":true`). Both "
       f"servers check the CSR's signature: each refuses one with a flipped signature bit "
       f"(checked before the runs).")
     w("")
-    w(f"**The load generator runs on the same {meta['ncpu']} cores as the server**, so neither "
-      f"server has both cores to itself; wrk's CPU is in the table. wrk runs as `SCHED_BATCH` "
-      f"(`chrt --batch 0`) for both servers: woken by an answer it does not preempt the "
-      f"server in the middle of a signature check, as clients on other machines would not; "
-      f"it then reads the answers that arrived meanwhile in one go. The rows marked "
-      f"\"wrk not `SCHED_BATCH`\" run both servers with wrk as an ordinary process, to show "
-      f"what sharing the cores that way costs (cfssl is slower at 2 connections with a "
-      f"`SCHED_BATCH` wrk, so the \"/ cfssl\" column takes its better figure of the two).")
+    w(f"**The load generator runs on the same {meta['ncpu']} cores as the server**, as an "
+      f"ordinary process, so neither server has both cores to itself; its CPU is in the table "
+      f"(column \"client CPU\"). It is `bench_load` (`bench/load/loadgen.c`, built with the "
+      f"project): it writes each request as soon as the answer to the previous one is read, "
+      f"keeps one epoll interest per connection and reads a TLS record in one call, and checks "
+      f"each answer as below. The rows \"load by wrk\" run the same requests with the same "
+      f"checks from wrk and `bench/load/sign.lua`, a tool we did not write, as a cross-check; "
+      f"wrk takes more CPU per request (it waits for write readiness before each request, "
+      f"reads until `EAGAIN` and runs a Lua callback per answer), which the server then does "
+      f"not have. The \"/ cfssl\" column takes cfssl's better figure of the two clients.")
     w("")
     w(f"**Limit**: `openssl speed -seconds 3 ecdsap256` in the same run: {sp['sign_s']:,.0f} "
       f"sign/s and {sp['verify_s']:,.0f} verify/s on one core. One leaf is one CSR verification "
@@ -429,11 +432,12 @@ def section(res, out):
     w("")
     load_table(w, meta, runs, limit, mlimit)
     w("")
-    w(f"Columns: leaves/s counts good answers only; p50/p99 from wrk's latency histogram. "
+    w(f"Columns: leaves/s counts good answers only; p50/p99 from the client's latency "
+      f"histogram (bench_load: buckets of 1/32 of an octave, the lower bound is given). "
       f"Server CPU µs per leaf: utime + stime of every process of the server (pkictl: "
       f"supervisor, workers and their signers; cfssl: its one process) over the run, divided "
       f"by the leaves (the limit is {1e6 / per_core:.0f} µs). CPU shares: of {meta['ncpu']} "
-      f"cores × the run's length (`/proc/PID/stat`; wrk: its rusage); \"other CPU\" is what "
+      f"cores × the run's length (`/proc/PID/stat`; the client: its rusage); \"other CPU\" is what "
       f"the rest of the machine used meanwhile (`/proc/stat` busy time minus ours): other "
       f"people's work, i.e. noise. " + memory_line(runs, meta))
     w("")
@@ -519,6 +523,18 @@ def notes(w, meta, sp, per_core, limit, mlimit, runs, get, cg):
           f"{1e6 * meta['ncpu'] / (0.7 * limit):.0f} µs of CPU per leaf for everything (server, "
           f"kernel, and here the load generator too), i.e. at most "
           f"{1 / 0.7:.2f}x the cryptography.")
+        verdict = {True: [], False: []}
+        for name, srv, tr in ROWS:
+            if srv != "pkictl" or name.endswith(("-wrk", "-nodelay")):
+                continue
+            for c in meta["conns"]:
+                v = get(name, c)
+                if v:
+                    verdict[v >= 0.7 * limit].append(  # one decimal, so 69.6% is not shown as 70%
+                        f"{tr} c={c} ({int(1000 * v / limit) / 10:.1f}%)")
+        w(f"- **The 70% aim** (load by bench_load): met with "
+          + ("; ".join(verdict[True]) or "none") + "; not met with "
+          + ("; ".join(verdict[False]) or "none") + ".")
     if cg:
         fe, sg = cg["procs"]
         crypto = fn(fe, "ECDSA_do_verify") + fn(sg, "ECDSA_do_sign_ex")
@@ -561,7 +577,7 @@ def notes(w, meta, sp, per_core, limit, mlimit, runs, get, cg):
           f"records and the second waits for the ACK of the first. Check that the accepted "
           f"sockets have `TCP_NODELAY` (`src/server/net.c`); `NODELAY_ROW=1` adds a row with it "
           f"forced from outside (`bench/load/nodelay.c`).")
-    cf = [(c, max(get("cfssl-http", c) or 0, get("cfssl-http-wrkplain", c) or 0) or None,
+    cf = [(c, max(get("cfssl-http", c) or 0, get("cfssl-http-wrk", c) or 0) or None,
            get("pkictl-http", c)) for c in meta["conns"]]
     if any(f and p for _, f, p in cf):
         w("- **cfssl**: " + "; ".join(f"c={c}: pkictl / cfssl = {p / f:.2f}x" for c, f, p in cf if f and p)
@@ -573,9 +589,9 @@ def notes(w, meta, sp, per_core, limit, mlimit, runs, get, cg):
     allr = [r for rs in runs.values() for r in rs]
     if allr:
         share = lambda k: sorted(r[k] / (r["wall_s"] * r["ncpu"]) for r in allr)[len(allr) // 2]
-        other, wrk = share("other_cpu_s"), share("wrk_cpu_s")
+        other, client = share("other_cpu_s"), share("client_cpu_s")
         w(f"- **Noise**: in the median run other work on the machine used {100 * other:.0f}% of "
-          f"its CPU (column \"other CPU\") and wrk {100 * wrk:.0f}%"
+          f"its CPU (column \"other CPU\") and the load generator {100 * client:.0f}%"
           + (f"; with that much taken, every wall-clock figure here is low, by up to about as "
              f"much, and moves from run to run: compare the ratios within one run, and the "
              f"instruction counts across runs." if other > 0.1 else
