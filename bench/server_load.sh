@@ -11,9 +11,10 @@
 #     bench_load (bench/load/loadgen.c, 2 threads), an ordinary process on the same cores;
 #   - CPU time of server, signer and load generator over each run, RSS of server and signer
 #     at its end;
-#   - `openssl speed -seconds 3 ecdsap256`: the limit (one CSR verification + one signature
-#     per leaf, on every core) and the ratio of each figure to it; also `openssl speed -multi
-#     NCPU`, the same with every core busy at once, and the ratio to that;
+#   - `openssl speed -seconds 1 ecdsap256` right before each measured run: the limit (one CSR
+#     verification + one signature per leaf, on every core) next to that run, and the ratio of
+#     the run to it; at the start also `-seconds 3`, and `openssl speed -multi NCPU`, the same
+#     with every core busy at once (its ratio to the one-core figure scales each run's limit);
 #   - pkictl over HTTP and HTTPS again with --pin-cpus (each worker and its signer on one CPU);
 #     PIN_ROWS=0 leaves these out;
 #   - WRK_ROWS=1 (default): the same runs with wrk and bench/load/sign.lua as the load
@@ -240,6 +241,9 @@ load() {
         timeout $((WARMUP + 30)) "${gen[@]}" >"$W/warmup.txt" ||
           { cat "$W/warmup.txt" >&2; echo "server_load.sh: warm-up of $name failed" >&2; exit 1; }
       else
+        # The limit right before the run: the machine's speed drifts over the ~10 minutes of
+        # the benchmark, so each run is compared with the limit measured next to it.
+        timeout 30 openssl speed -seconds 1 ecdsap256 2>/dev/null >"$RES/speed-$name-c$c-r$ROUND.txt"
         printf '%-14s c=%-3s' "$name" "$c"
         python3 "$HELPER" run "$RES/run-$name-c$c-r$ROUND.json" "$DUR" "$pids" -- "${gen[@]}"
       fi

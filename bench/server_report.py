@@ -308,15 +308,33 @@ def median_run(rs):
     return sorted(rs, key=lambda x: x["leaves_s"])[len(rs) // 2]
 
 
-def load_runs(res):
+def speed_of(path):
+    """(sign/s, verify/s) from the output of `openssl speed ecdsap256`, or None."""
+    try:
+        text = open(path).read()
+    except OSError:
+        return None
+    m = re.search(r"256 bits ecdsa \(nistp256\)\s+\S+\s+\S+\s+([\d.]+)\s+([\d.]+)", text)
+    return (float(m.group(1)), float(m.group(2))) if m else None
+
+
+def load_runs(res, ncpu, limit, mscale):
+    """Every run, with "limit": the limit on ncpu cores from the openssl speed measured right
+    before it (speed-NAME.txt; the run-wide limit if there is none), "ratio" (leaves/s over it)
+    and "mratio" (over it scaled by mscale, the all-cores-busy figure over the one-core one)."""
     runs = {}
     for p in sorted(glob.glob(res + "/run-*.json")):
         m = re.match(r"run-(.+)-c(\d+)-r(\d+)\.json$", os.path.basename(p))
-        runs.setdefault((m.group(1), int(m.group(2))), []).append(json.load(open(p)))
+        r = json.load(open(p))
+        sp = speed_of(p.replace("/run-", "/speed-").replace(".json", ".txt"))
+        r["limit"] = ncpu / (1 / sp[0] + 1 / sp[1]) if sp else limit
+        r["ratio"] = r["leaves_s"] / r["limit"]
+        r["mratio"] = r["leaves_s"] / (r["limit"] * mscale)
+        runs.setdefault((m.group(1), int(m.group(2))), []).append(r)
     return runs
 
 
-def load_table(w, meta, runs, limit, mlimit):
+def load_table(w, meta, runs):
     w("| server | transport | conns | leaves/s | p50 ms | p99 ms | / limit | / limit, all cores "
       "busy | / cfssl (same conns, its better figure of the two clients) "
       "| server CPU µs per leaf | server CPU: front end(s) + signer(s) | client CPU | other CPU "
@@ -341,8 +359,8 @@ def load_table(w, meta, runs, limit, mlimit):
             spread = ("" if len(rs) == 1 else " (" + ", ".join(
                 f"{x['leaves_s']:,.0f}" for x in sorted(rs, key=lambda x: x["leaves_s"])) + ")")
             w(f"| {srv} | {tr} | {c} | **{ls:,.0f}**{spread} | {med(rs, 'p50_us') / 1e3:.2f} | "
-              f"{med(rs, 'p99_us') / 1e3:.2f} | {100 * ls / limit:.0f}% | "
-              f"{100 * ls / mlimit:.0f}% | {vs} | {per:,.0f} | "
+              f"{med(rs, 'p99_us') / 1e3:.2f} | {100 * med(rs, 'ratio'):.0f}% | "
+              f"{100 * med(rs, 'mratio'):.0f}% | {vs} | {per:,.0f} | "
               f"{cpu} | {pct(r['client_cpu_s'])} | {pct(r['other_cpu_s'])} | "
               f"{r['pss_kb']:,} ({len(r['procs'])}) |")
 
@@ -372,7 +390,8 @@ def section(res, out):
     limit = meta["ncpu"] * per_core
     # -multi N: N processes at once; its figures are the totals over all of them
     mlimit = 1 / (1 / sp["multi_sign_s"] + 1 / sp["multi_verify_s"])
-    runs = load_runs(res)
+    runs = load_runs(res, meta["ncpu"], limit, mlimit / limit)
+    lims = sorted(r["limit"] for rs in runs.values() for r in rs)
     rounds = max((len(v) for v in runs.values()), default=0)
     invalid = [(k, r) for k, rs in runs.items() for r in rs
                if r["bad"] or any(r["errors"].values())]
@@ -419,18 +438,26 @@ def section(res, out):
       f"reads until `EAGAIN` and runs a Lua callback per answer), which the server then does "
       f"not have. The \"/ cfssl\" column takes cfssl's better figure of the two clients.")
     w("")
-    w(f"**Limit**: `openssl speed -seconds 3 ecdsap256` in the same run: {sp['sign_s']:,.0f} "
+    per_run = lims and lims[0] != lims[-1]
+    w(f"**Limit**: `openssl speed -seconds 3 ecdsap256` at the start: {sp['sign_s']:,.0f} "
       f"sign/s and {sp['verify_s']:,.0f} verify/s on one core. One leaf is one CSR verification "
       f"plus one signature: **{per_core:,.0f} leaves/s per core** ({1e6 / per_core:.0f} µs), "
-      f"**{limit:,.0f} on {meta['ncpu']} cores**. This is the limit the ratios are given "
-      f"against (column \"/ limit\"). With every core busy at once (`openssl speed -multi "
-      f"{sp['multi_n']}`, same run) OpenSSL itself does {sp['multi_sign_s']:,.0f} sign/s and "
+      f"**{limit:,.0f} on {meta['ncpu']} cores**. "
+      + (f"The machine's speed drifts during the benchmark, so `openssl speed -seconds 1 "
+         f"ecdsap256` is run again right before each measured run, and each run's ratio "
+         f"(column \"/ limit\", the median of the rounds' ratios) is to the limit measured "
+         f"next to it: over the {len(lims)} runs that limit went from {lims[0]:,.0f} to "
+         f"{lims[-1]:,.0f} leaves/s on {meta['ncpu']} cores (median "
+         f"{lims[len(lims) // 2]:,.0f}). " if per_run else
+         "This is the limit the ratios are given against (column \"/ limit\"). ")
+      + f"With every core busy at once (`openssl speed -multi "
+      f"{sp['multi_n']}`, at the start) OpenSSL itself does {sp['multi_sign_s']:,.0f} sign/s and "
       f"{sp['multi_verify_s']:,.0f} verify/s in all, i.e. {mlimit:,.0f} leaves/s "
       f"({100 * mlimit / limit:.0f}% of the one-core figure times {meta['ncpu']}: cores that "
       f"share a machine slow each other down); the column \"/ limit, all cores busy\" gives "
-      f"the ratio to that.")
+      f"the ratio to each run's limit scaled by that.")
     w("")
-    load_table(w, meta, runs, limit, mlimit)
+    load_table(w, meta, runs)
     w("")
     w(f"Columns: leaves/s counts good answers only; p50/p99 from the client's latency "
       f"histogram (bench_load: buckets of 1/32 of an octave, the lower bound is given). "
@@ -491,8 +518,12 @@ def section(res, out):
 
 
 def notes(w, meta, sp, per_core, limit, mlimit, runs, get, cg):
+    ratio = lambda k, c: med(runs[(k, c)], "ratio") if (k, c) in runs else None
+    lims = sorted(r["limit"] for rs in runs.values() for r in rs) or [limit]
+    limit = lims[len(lims) // 2]  # the median run's limit: the one the runs were measured at
     fn = lambda proc, name: next((r["per_leaf"] for r in proc["rows"] if r["fn"] == name), 0)
     best = max((get("pkictl-http", c) or 0) for c in meta["conns"])
+    best_ratio = max((ratio("pkictl-http", c) or 0) for c in meta["conns"])
     pk = [r for (k, _), rs in runs.items() if k.startswith("pkictl") for r in rs]
     workers = max((r["workers"] for r in pk), default=0)
     w("### What limits it")
@@ -511,13 +542,13 @@ def notes(w, meta, sp, per_core, limit, mlimit, runs, get, cg):
           f"serves the connections it accepted, so with as few connections as workers the "
           f"spread of connections over workers decides how many cores work.")
     if best:
-        w(f"- Best pkictl figure (HTTP): {best:,.0f} leaves/s, **{100 * best / limit:.0f}% of the "
-      f"limit** ({100 * best / mlimit:.0f}% of the limit with all cores busy); the server spent "
+        w(f"- Best pkictl figure (HTTP): {best:,.0f} leaves/s, **{100 * best_ratio:.0f}% of the "
+          f"limit**; the server spent "
           + ", ".join(f"{1e6 * r['cpu_server_s'] / r['ok']:,.0f} µs"
                       for r in (median_run(runs[("pkictl-http", c)]) for c in meta["conns"]
                                 if ("pkictl-http", c) in runs))
           + f" of CPU per leaf (c = {', '.join(str(c) for c in meta['conns'])}) against the "
-          f"{1e6 / per_core:.0f} µs of the cryptography.")
+          f"{1e6 * meta['ncpu'] / limit:.0f} µs of the cryptography (the median run's limit).")
     if best:
         w(f"- **What 70% takes**: {0.7 * limit:,.0f} leaves/s on {meta['ncpu']} cores leaves "
           f"{1e6 * meta['ncpu'] / (0.7 * limit):.0f} µs of CPU per leaf for everything (server, "
@@ -528,10 +559,10 @@ def notes(w, meta, sp, per_core, limit, mlimit, runs, get, cg):
             if srv != "pkictl" or name.endswith(("-wrk", "-nodelay")):
                 continue
             for c in meta["conns"]:
-                v = get(name, c)
+                v = ratio(name, c)
                 if v:
-                    verdict[v >= 0.7 * limit].append(  # one decimal, so 69.6% is not shown as 70%
-                        f"{tr} c={c} ({int(1000 * v / limit) / 10:.1f}%)")
+                    verdict[v >= 0.7].append(  # one decimal, so 69.6% is not shown as 70%
+                        f"{tr} c={c} ({int(1000 * v) / 10:.1f}%)")
         w(f"- **The 70% aim** (load by bench_load): met with "
           + ("; ".join(verdict[True]) or "none") + "; not met with "
           + ("; ".join(verdict[False]) or "none") + ".")

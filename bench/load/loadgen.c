@@ -418,8 +418,9 @@ static int step(struct worker *w, struct conn *c, uint32_t events)
             if (r == 0)
                 return set_interest(w, c, true);
             c->phase = P_RECV;
-            if (set_interest(w, c, false) != 0)
-                return -1;
+            /* The answer cannot be there yet: wait for it rather than try a read
+             * that would only return EAGAIN. */
+            return set_interest(w, c, false);
         }
         {
             int r = recv_some(w, c);

@@ -78,20 +78,28 @@ static int run_init(const struct subcommand *sc, struct args *a)
     pki_buf_free(&text);
     if (rc != PKI_OK)
         return cli_fail(&err);
-    for (i = 0; i < w.n; i++)
-        printf("wrote %s\n", w.paths[i]);
-    printf("created %zu files in %s (the manifest is kept as %s)\n", w.n, a->dir,
-           CLUSTER_MANIFEST_FILE);
+    for (i = 0; i < w.n; i++) {
+        fputs("wrote ", stdout);
+        cli_put_shown(stdout, w.paths[i]);
+        fputc('\n', stdout);
+    }
+    printf("created %zu files in ", w.n);
+    cli_put_shown(stdout, a->dir);
+    printf(" (the manifest is kept as %s)\n", CLUSTER_MANIFEST_FILE);
     cluster_written_free(&w);
     return EXIT_OK;
 }
 
 static void print_table(const char *dir, const struct cluster_status *s, time_t now)
 {
-    char when[32], left[32];
+    char when[32], left[32], line[1024 + PKI_ERR_MSG_MAX];
     size_t i;
 
-    printf("Cluster: %s\n", dir);
+    /* Paths, names and details come from files and the command line: each line
+     * is shown with cli_put_shown, so none can drive the terminal. */
+    fputs("Cluster: ", stdout);
+    cli_put_shown(stdout, dir);
+    fputc('\n', stdout);
     printf("%-28s %-4s %-36s %-18s %-10s %-9s %-13s %s\n", "Name", "Kind", "File", "Signed by",
            "Expires", "Left", "Verdict", "Detail");
     for (i = 0; i < s->n; i++) {
@@ -105,8 +113,11 @@ static void print_table(const char *dir, const struct cluster_status *s, time_t 
             else
                 snprintf(left, sizeof(left), "-");
         }
-        printf("%-28s %-4s %-36s %-18s %-10s %-9s %-13s %s\n", r->name, r->is_ca ? "ca" : "leaf",
-               r->file, r->signer[0] ? r->signer : "-", when, left, r->verdict, r->detail);
+        snprintf(line, sizeof(line), "%-28s %-4s %-36s %-18s %-10s %-9s %-13s %s", r->name,
+                 r->is_ca ? "ca" : "leaf", r->file, r->signer[0] ? r->signer : "-", when, left,
+                 r->verdict, r->detail);
+        cli_put_shown(stdout, line);
+        fputc('\n', stdout);
     }
 }
 

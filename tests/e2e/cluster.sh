@@ -638,4 +638,17 @@ check "path-len: node verifies to the root" openssl verify -CAfile "$PL/root/ca.
 pk_fails "path-len: without a parent" 2 cert create-ca --certs-dir="$PL/cluster" --ca-key="$PL/x.key" --path-len=1
 pk_fails "path-len: out of range" 1 cert create-ca --certs-dir="$PL/inter" --ca-key="$PL/y.key" \
     --parent-ca-cert="$PL/root/ca.crt" --parent-ca-key="$PL/root.key" --path-len=9 --overwrite
+# ================================================================ terminal-safe output
+# A folder name with an escape sequence and a newline: the init and status lines show it as
+# \xNN, so it cannot colour the terminal or forge a line.
+E="$T_TMP/odd"$'\e[31m\nforged'
+mkdir -p "$E"
+pk_ok "init in a folder whose name holds ESC and a newline" cluster init --profile=cockroach --dir="$E"
+if grep -q $'\e' "$T_TMP/.out"; then not_ok "init: no raw ESC on stdout"; else ok "init: no raw ESC on stdout"; fi
+cp "$T_TMP/.out" "$T_TMP/init-odd.out"
+is_eq "init: no forged line (8 lines: 7 wrote + summary)" "$(wc -l <"$T_TMP/init-odd.out")" 8
+check "init: the name is shown escaped" grep -qF 'odd\x1b[31m\x0aforged' "$T_TMP/init-odd.out"
+st "status of that folder" 0 --dir="$E"
+if grep -q $'\e' "$T_TMP/st.out"; then not_ok "status: no raw ESC on stdout"; else ok "status: no raw ESC on stdout"; fi
+check "status: the Cluster line shows the name escaped" grep -qF 'Cluster: '"$T_TMP"'/odd\x1b[31m\x0aforged' "$T_TMP/st.out"
 finish
