@@ -518,6 +518,16 @@ static char *read_file(const char *path, size_t *len)
     return buf;
 }
 
+static void free_pool(struct opts *o)
+{
+    for (size_t k = 0; o->reqs != NULL && k < o->nreqs; k++)
+        free(o->reqs[k].data);
+    free(o->reqs);
+    o->reqs = NULL;
+    o->nreqs = 0;
+}
+
+/* The requests of DIR/KIND/NNN.json; -1 (nothing kept) if there are none. */
 static int load_pool(struct opts *o)
 {
     const char *path = strcmp(o->kind, "pkictl") == 0 ? "/v1/connect/ca/sign"
@@ -542,6 +552,7 @@ static int load_pool(struct opts *o)
         o->reqs[k].data = malloc((size_t)hl + blen + 1);
         if (o->reqs[k].data == NULL) {
             free(body);
+            free_pool(o);
             return -1;
         }
         snprintf(o->reqs[k].data, (size_t)hl + 1,
@@ -554,7 +565,11 @@ static int load_pool(struct opts *o)
         free(body);
         o->nreqs = k + 1;
     }
-    return o->nreqs > 0 ? 0 : -1;
+    if (o->nreqs == 0) {
+        free_pool(o);
+        return -1;
+    }
+    return 0;
 }
 
 static int parse_url(struct opts *o)
@@ -687,20 +702,23 @@ int main(int argc, char **argv)
         o.threads = o.conns;
     if (o.tls) {
         o.ctx = SSL_CTX_new(TLS_client_method());
-        if (o.ctx == NULL)
+        if (o.ctx == NULL || (o.cafile != NULL &&
+                              SSL_CTX_load_verify_locations(o.ctx, o.cafile, NULL) != 1)) {
+            fprintf(stderr, "bench_load: cannot read --cafile %s\n", o.cafile ? o.cafile : "");
+            SSL_CTX_free(o.ctx);
+            free_pool(&o);
             return 1;
-        SSL_CTX_set_read_ahead(o.ctx, 1);
-        if (o.cafile != NULL) {
-            if (SSL_CTX_load_verify_locations(o.ctx, o.cafile, NULL) != 1) {
-                fprintf(stderr, "bench_load: cannot read --cafile %s\n", o.cafile);
-                return 1;
-            }
-            SSL_CTX_set_verify(o.ctx, SSL_VERIFY_PEER, NULL);
         }
+        SSL_CTX_set_read_ahead(o.ctx, 1);
+        if (o.cafile != NULL)
+            SSL_CTX_set_verify(o.ctx, SSL_VERIFY_PEER, NULL);
     }
     ws = calloc((size_t)o.threads, sizeof(*ws));
-    if (ws == NULL)
+    if (ws == NULL) {
+        SSL_CTX_free(o.ctx);
+        free_pool(&o);
         return 1;
+    }
     t0 = now_ns();
     for (int i = 0; i < o.threads; i++) {
         ws[i].o = &o;
@@ -762,9 +780,7 @@ int main(int argc, char **argv)
            percentile(all.hist, all.done, 50), percentile(all.hist, all.done, 90),
            percentile(all.hist, all.done, 99), percentile(all.hist, all.done, 99.9),
            all.max_us, all.done ? (double)all.sum_us / (double)all.done : 0.0);
-    for (size_t k = 0; k < o.nreqs; k++)
-        free(o.reqs[k].data);
-    free(o.reqs);
+    free_pool(&o);
     free(ws);
     SSL_CTX_free(o.ctx);
     return 0;
