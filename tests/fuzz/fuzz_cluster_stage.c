@@ -20,28 +20,10 @@
 #include <openssl/evp.h>
 
 #include "cluster_int.h"
+#include "fuzz_cluster_manifest.h"
 #include "pem.h"
 
 #define STAGING "staging"
-
-/* tests/fuzz/corpus/fuzz_cluster_stage was made with this manifest and these
- * CA certificates: pkictl cluster init, then ca stage. */
-static const char manifest_text[] =
-    "{\"version\": 1,\n"
-    " \"cas\": [{\"name\": \"root\", \"cert\": \"root.crt\", \"key\": \"root.key\",\n"
-    "          \"subject\": \"/O=t/CN=root CA\"},\n"
-    "         {\"name\": \"inter\", \"cert\": \"inter/ca.crt\", \"key\": \"inter/ca.key\",\n"
-    "          \"subject\": \"/O=t/CN=inter CA\", \"parent\": \"root\"},\n"
-    "         {\"name\": \"edge\", \"cert\": \"edge.crt\", \"key\": \"edge.key\", "
-    "\"subject\": \"/CN=edge CA\"}],\n"
-    " \"leaves\": [{\"name\": \"web\", \"ca\": \"inter\", \"cert\": \"inter/web.crt\", "
-    "\"key\": \"inter/web.key\",\n"
-    "             \"subject\": \"/O=t/CN=web\", \"sans\": [\"dns:web.local\"], "
-    "\"usage\": \"server\"},\n"
-    "            {\"name\": \"direct\", \"ca\": \"edge\", \"cert\": \"direct.crt\", "
-    "\"key\": \"direct.key\",\n"
-    "             \"subject\": \"/CN=direct\", \"usage\": \"both\"}],\n"
-    " \"keys\": [{\"name\": \"service\", \"key\": \"service.key\"}]}\n";
 
 /* The current certificate of each CA, in the manifest's order. */
 static const char *const ca_pem[] = {

@@ -17,24 +17,7 @@
 
 #include "cluster_int.h"
 
-/* tests/fuzz/corpus/fuzz_cluster_state was made with this manifest:
- * pkictl cluster init, then ca stage / rotate / prune. */
-static const char manifest_text[] =
-    "{\"version\": 1,\n"
-    " \"cas\": [{\"name\": \"root\", \"cert\": \"root.crt\", \"key\": \"root.key\",\n"
-    "          \"subject\": \"/O=t/CN=root CA\"},\n"
-    "         {\"name\": \"inter\", \"cert\": \"inter/ca.crt\", \"key\": \"inter/ca.key\",\n"
-    "          \"subject\": \"/O=t/CN=inter CA\", \"parent\": \"root\"},\n"
-    "         {\"name\": \"edge\", \"cert\": \"edge.crt\", \"key\": \"edge.key\", "
-    "\"subject\": \"/CN=edge CA\"}],\n"
-    " \"leaves\": [{\"name\": \"web\", \"ca\": \"inter\", \"cert\": \"inter/web.crt\", "
-    "\"key\": \"inter/web.key\",\n"
-    "             \"subject\": \"/O=t/CN=web\", \"sans\": [\"dns:web.local\"], "
-    "\"usage\": \"server\"},\n"
-    "            {\"name\": \"direct\", \"ca\": \"edge\", \"cert\": \"direct.crt\", "
-    "\"key\": \"direct.key\",\n"
-    "             \"subject\": \"/CN=direct\", \"usage\": \"both\"}],\n"
-    " \"keys\": [{\"name\": \"service\", \"key\": \"service.key\"}]}\n";
+#include "fuzz_cluster_manifest.h"
 
 static struct pki_manifest m;
 
