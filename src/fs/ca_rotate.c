@@ -510,11 +510,12 @@ static void stage_unknown_fields(struct cl_work *w, const char *path, json_t *ro
     }
 }
 
-/* staged_at and token as stage_json writes them: a time (seconds since 1970,
- * never negative: see args_clock) and TOKEN_PREFIX with 64 lowercase hex
- * digits. ca rotate uses neither, but a file holding anything else there was
- * not written by ca stage (edited by hand, or damaged): refused as a whole. */
-static void stage_shapes(struct cl_work *w, const char *path, json_t *root,
+/* staged_at, token and trust_bundle as stage_json writes them: a time
+ * (seconds since 1970, never negative: see args_clock), TOKEN_PREFIX with 64
+ * lowercase hex digits (copied to token; "" if it is not that) and
+ * STAGE_BUNDLE. A file holding anything else there was not written by ca
+ * stage (edited by hand, or damaged): refused as a whole. */
+static void stage_shapes(struct cl_work *w, const char *path, json_t *root, char token[65],
                          struct cluster_report *r)
 {
     json_t *v = json_object_get(root, "staged_at");
@@ -532,6 +533,36 @@ static void stage_shapes(struct cl_work *w, const char *path, json_t *root,
              strncmp(t, TOKEN_PREFIX, plen) != 0 || strspn(t + plen, "0123456789abcdef") != 64)
         PROBLEM(w, r, "%s: \"token\" must be a string \"" TOKEN_PREFIX "\" and 64 lowercase hex "
                 "digits", path);
+    else
+        memcpy(token, t + plen, 65);
+    v = json_object_get(root, "trust_bundle");
+    if (v != NULL && (!json_is_string(v) || strcmp(json_string_value(v), STAGE_BUNDLE) != 0))
+        PROBLEM(w, r, "%s: \"trust_bundle\" must be \"" STAGE_BUNDLE "\", as 'pkictl ca stage' "
+                "writes it", path);
+}
+
+/* "keys": the manifest's plain keys, in its order, as stage_json writes
+ * them. ca rotate takes the keys from the manifest (whose hash is checked),
+ * so any other list means the file was edited after staging. */
+static void stage_keys(struct cl_work *w, const char *path, json_t *root,
+                       struct cluster_report *r)
+{
+    json_t *keys = json_object_get(root, "keys"), *v;
+    int same = json_is_array(keys) && json_array_size(keys) == w->c.m.nkeys;
+    size_t i;
+
+    json_array_foreach(keys, i, v) {
+        const char *name = json_string_value(json_object_get(v, "name"));
+        const char *key = json_string_value(json_object_get(v, "key"));
+
+        if (!same || !json_is_object(v) || json_object_size(v) != 2 || name == NULL ||
+            key == NULL || strcmp(name, w->c.m.keys[i].name) != 0 ||
+            strcmp(key, w->c.m.keys[i].key) != 0)
+            same = 0;
+    }
+    if (!same)
+        PROBLEM(w, r, "%s: \"keys\" is not the manifest's list of keys as 'pkictl ca stage' "
+                "writes it", path);
 }
 
 /* CA entry v's "cross": stage_json writes a path under STAGING, or null. A
@@ -544,15 +575,19 @@ static void stage_cross(struct cl_work *w, const char *staging, const char *path
     const char *s = json_string_value(x);
 
     cross[0] = '\0';
-    if (x != NULL && !json_is_null(x) && s == NULL)
+    if (x != NULL && !json_is_null(x) && s == NULL) {
         PROBLEM(w, r, "%s: CA %s: \"cross\" must be a path (a string) or null", path, name);
-    else if (s != NULL && (strstr(s, "..") != NULL || s[0] == '/' ||
-                           fs_join(staging, s, cross, PATH_MAX, NULL) != PKI_OK))
+        strcpy(cross, CL_CROSS_REFUSED);
+    } else if (s != NULL && (strstr(s, "..") != NULL || s[0] == '/' ||
+                             fs_join(staging, s, cross, PATH_MAX, NULL) != PKI_OK)) {
         PROBLEM(w, r, "%s: CA %s: bad cross path", path, name);
+        strcpy(cross, CL_CROSS_REFUSED);
+    }
 }
 
 int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text, size_t len,
-                        char (*cross)[PATH_MAX], struct cluster_report *r, struct pki_err *err)
+                        char (*cross)[PATH_MAX], char token[65], struct cluster_report *r,
+                        struct pki_err *err)
 {
     char path[PATH_MAX], hex[65];
     json_error_t jerr;
@@ -573,7 +608,9 @@ int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text
     stage_unknown_fields(w, path, root, r);
     if (json_integer_value(json_object_get(root, "version")) != 1)
         PROBLEM(w, r, "%s: not a version 1 staging file", path);
-    stage_shapes(w, path, root, r);
+    token[0] = '\0';
+    stage_shapes(w, path, root, token, r);
+    stage_keys(w, path, root, r);
     sha256_hex(w->c.manifest_text.data, w->c.manifest_text.len, hex);
     v = json_object_get(root, "manifest_sha256");
     if (!json_is_string(v) || strcmp(json_string_value(v), hex) != 0)
@@ -605,7 +642,7 @@ int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text
 /* Reads STAGING/pkictl-stage.json and checks it belongs to this cluster;
  * cross[i] gets CA i's cross-signature path ("" if none). */
 static int read_stage(struct cl_work *w, const char *staging, char (*cross)[PATH_MAX],
-                      struct cluster_report *r, struct pki_err *err)
+                      char token[65], struct cluster_report *r, struct pki_err *err)
 {
     struct pki_buf text = {NULL, 0};
     char path[PATH_MAX];
@@ -618,7 +655,7 @@ static int read_stage(struct cl_work *w, const char *staging, char (*cross)[PATH
         rc = fs_read_file(path, STAGE_MAX, &text, NULL, err);
     if (rc == PKI_OK)
         rc = cl_stage_parse_text(w, staging, text.data ? (const char *)text.data : "", text.len,
-                                 cross, r, err);
+                                 cross, token, r, err);
     pki_buf_free(&text);
     return rc;
 }
@@ -682,6 +719,8 @@ static void check_staged_ca(struct cl_work *w, size_t i, const char *staging,
     if (!pki_certs_contain(s->file[i], cur))
         PROBLEM(w, r, "CA %s: the staged %s does not keep the current CA, which peers still "
                 "need", ca->name, ca->cert);
+    if (strcmp(cross_path, CL_CROSS_REFUSED) == 0)
+        return; /* already a problem: pkictl-stage.json's "cross" */
     if (cross_path[0] == '\0' || !fs_exists(cross_path)) {
         if (!force)
             PROBLEM(w, r, "CA %s: no cross-signed certificate%s%s (a new root with no path from "
@@ -890,6 +929,33 @@ static int rotate_state(struct cl_work *w, const struct staged *s, time_t now,
     return cl_state_encode(st, &w->c.m, out, err);
 }
 
+/* The staged trust bundle (read into bundle, from path) is what ca stage
+ * wrote: its SHA-256 is the token, and it is exactly the bundle of the
+ * staged and current roots (bundle_pem). ca rotate installs it as the trust
+ * bundle peers get, so a root added to it or removed from it after staging
+ * is refused, whatever the token says. Called once every staged file loaded
+ * without a problem. */
+static int check_staged_bundle(struct cl_work *w, const struct staged *s, const char *path,
+                               const struct pki_buf *bundle, const char *token,
+                               struct cluster_report *r, struct pki_err *err)
+{
+    struct pki_buf want = {NULL, 0};
+    char hex[65];
+    int rc = bundle_pem(&w->c, s, &want, err);
+
+    if (rc != PKI_OK)
+        return rc;
+    sha256_hex(bundle->data, bundle->len, hex);
+    if (token[0] != '\0' && strcmp(hex, token) != 0)
+        PROBLEM(w, r, "%s changed after staging: its SHA-256 is not the token in %s "
+                "(" TOKEN_PREFIX "%s): stage again", path, STAGE_FILE, token);
+    else if (want.len != bundle->len || memcmp(want.data, bundle->data, want.len) != 0)
+        PROBLEM(w, r, "%s is not the staged roots followed by the current ones (a root was "
+                "added, removed or changed): stage again", path);
+    pki_buf_free(&want);
+    return PKI_OK;
+}
+
 int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_run, int force,
               struct cluster_report *r, struct pki_err *err)
 {
@@ -899,7 +965,7 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
     struct pki_buf pem = {NULL, 0}, bundle = {NULL, 0};
     struct cluster_report quiet = {NULL, 0, 0, 0};
     struct anchors *an = NULL;
-    char (*cross)[PATH_MAX] = NULL, path[PATH_MAX];
+    char (*cross)[PATH_MAX] = NULL, path[PATH_MAX], token[65];
     size_t i, broken = 0;
     int depth, rc;
 
@@ -908,7 +974,7 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
     cross = calloc(w.c.m.ncas + 1, sizeof(*cross));
     rc = cross ? staged_alloc(&s, w.c.m.ncas, err) : PKI_ERR_INTERNAL;
     if (rc == PKI_OK)
-        rc = read_stage(&w, staging, cross, r, err);
+        rc = read_stage(&w, staging, cross, token, r, err);
     for (depth = 0; rc == PKI_OK && depth <= PKI_MANIFEST_DEPTH_MAX; depth++)
         for (i = 0; i < w.c.m.ncas; i++)
             if (w.c.m.cas[i].depth == depth)
@@ -924,6 +990,8 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
             PROBLEM(&w, r, "%s", fs_exists(path) ? e.msg : "missing file trust-bundle.pem");
         else if (fs_read_file(path, PKI_PEM_FILE_MAX, &bundle, NULL, &e) != PKI_OK)
             PROBLEM(&w, r, "%s", e.msg);
+        else if (w.problems == 0)
+            rc = check_staged_bundle(&w, &s, path, &bundle, token, r, err);
         pki_certs_free(b);
     }
     if (rc == PKI_OK && w.problems > 0)

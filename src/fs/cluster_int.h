@@ -151,12 +151,18 @@ PKI_MUST_CHECK int cl_work_begin(const struct cluster_change_opts *o, struct cl_
                                  struct pki_err *err);
 void cl_work_end(struct cl_work *w);
 
+/* The cross path of a CA whose "cross" in pkictl-stage.json was refused (a
+ * problem is listed): never the result of joining a path under STAGING. */
+#define CL_CROSS_REFUSED "\x7f"
+
 /* Checks the text of STAGING/pkictl-stage.json (ca rotate) against w's
  * folder: each mismatch is a problem in r and w->problems; cross (ncas
  * entries, zeroed by the caller) gets CA i's cross-signed certificate path
- * under staging, or "". Text that is not a JSON object is an error. */
+ * under staging, "" if it has none, or CL_CROSS_REFUSED; token gets the
+ * token's 64 hex digits, or "" if it has none of that shape. Text that is
+ * not a JSON object is an error. */
 PKI_MUST_CHECK int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text,
-                                       size_t len, char (*cross)[PATH_MAX],
+                                       size_t len, char (*cross)[PATH_MAX], char token[65],
                                        struct cluster_report *r, struct pki_err *err);
 
 /* The error of a command that found problems. */

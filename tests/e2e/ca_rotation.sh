@@ -521,6 +521,58 @@ is_eq "the staged file has cross null for the intermediate" \
     "$(sj "$BS/pkictl-stage.json" "[c['cross'] for c in d['cas'] if c['name'] == 'inter'][0]")" null
 X=$(stage_edit no-staged-at "del d['staged_at']")
 pk_ok "no staged_at: ca rotate --dry-run accepts it" ca rotate --dir="$B" --path="$X" --dry-run
+for v in "d['keys'][0]['key'] = 'other.key'" "d['keys'][0]['name'] = 'other'" "del d['keys']" \
+         "d['keys'] = {}" "d['keys'] = []" "d['keys'][0]['extra'] = 1" "d['keys'].append(d['keys'][0])"; do
+    shape_refused "keys that are not the manifest's ($v)" keys "$v" \
+        '"keys" is not the manifest.s list of keys as .pkictl ca stage. writes it'
+done
+for v in "'other.pem'" 7 None; do
+    shape_refused "trust_bundle of another value ($v)" trust-bundle "d['trust_bundle'] = $v" \
+        '"trust_bundle" must be "trust-bundle\.pem"'
+done
+# a refused "cross" on a root is one problem, without a second line saying --force accepts it
+X=$(stage_edit cross-one "ca('root')['cross'] = 7")
+refused "a root's cross of the wrong type" "$B" "$X" -- ca rotate --dir="$B" --path="$X"
+err_has "a root's cross of the wrong type: one problem" 'cannot rotate: 1 problem \(listed above\)'
+lacks "a root's cross of the wrong type: no 'no cross-signed certificate' line" "$(cat "$T_TMP/.err")" \
+    'no cross-signed certificate|--force accepts'
+
+# trust-bundle.pem is installed as the bundle peers trust: it must be what ca stage wrote (its
+# SHA-256 is the token) and hold exactly the staged roots, then the current ones
+# bundle_edit NAME SHELL [token]: a fresh staging copy whose trust-bundle.pem SHELL rewrote (from
+# $X/tb.orig); with "token", pkictl-stage.json's token is set to the new bundle's SHA-256
+bundle_edit() {
+    local x; x=$(bad "$1")
+    cp "$x/trust-bundle.pem" "$x/tb.orig"
+    (cd "$x" && eval "$2") >"$x/trust-bundle.pem"
+    rm "$x/tb.orig"
+    if [ "${3:-}" = token ]; then
+        python3 - "$x/pkictl-stage.json" "$(sha_of "$x/trust-bundle.pem")" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1])); d["token"] = "pkictl1:sha256:" + sys.argv[2]; json.dump(d, open(sys.argv[1], "w"))
+EOF2
+    fi
+    echo "$x"
+}
+nth_cert "$W/other-S/root.crt" 1 >"$W/foreign-root.pem"
+NB=$(ncerts "$BS/trust-bundle.pem")
+X=$(bundle_edit tb-add "cat tb.orig '$W/foreign-root.pem'")
+for f in "" --force --dry-run; do
+    refused "a foreign root appended to trust-bundle.pem${f:+ ($f)}" "$B" "$X" -- ca rotate --dir="$B" --path="$X" $f
+    err_has "foreign root appended${f:+ ($f)}: the bundle's hash is not the token" \
+        'trust-bundle\.pem changed after staging: its SHA-256 is not the token in pkictl-stage\.json'
+done
+X=$(bundle_edit tb-add-tok "cat tb.orig '$W/foreign-root.pem'" token)
+refused "a foreign root appended, the token updated to match" "$B" "$X" -- ca rotate --dir="$B" --path="$X" --force
+err_has "foreign root, token matching: not the staged and current roots" \
+    'trust-bundle\.pem is not the staged roots followed by the current ones .*stage again'
+X=$(bundle_edit tb-drop "for i in \$(seq $((NB / 2))); do nth_cert tb.orig \$i; done" token)
+is_eq "setup: the cut bundle holds the new roots only" "$(ncerts "$X/trust-bundle.pem")" $((NB / 2))
+refused "the current roots removed from trust-bundle.pem (token matching)" "$B" "$X" -- ca rotate --dir="$B" --path="$X"
+err_has "current roots removed: not the staged and current roots" 'is not the staged roots followed by the current ones'
+X=$(bundle_edit tb-order "for i in \$(seq $NB -1 1); do nth_cert tb.orig \$i; done" token)
+refused "trust-bundle.pem in another order (token matching)" "$B" "$X" -- ca rotate --dir="$B" --path="$X"
+err_has "another order: not the staged and current roots" 'is not the staged roots followed by the current ones'
 
 # report lines and errors quote paths and file text: shown escaped (\xNN), never raw
 # no_raw "what" FILE: FILE is valid UTF-8 with no control byte but newline (C0, DEL, C1)

@@ -187,7 +187,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct pki_err err = {0, ""};
     struct cluster_report r;
     /* A copy exactly size bytes long, so ASan sees any read past the end. */
-    char *copy = malloc(size ? size : 1), (*cross)[PATH_MAX];
+    char *copy = malloc(size ? size : 1), (*cross)[PATH_MAX], token[65];
     size_t i;
     int rc;
 
@@ -199,13 +199,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(copy, data, size);
     memset(&r, 0, sizeof(r));
     w.problems = 0;
-    rc = cl_stage_parse_text(&w, STAGING, copy, size, cross, &r, &err);
+    memset(token, 'x', sizeof(token));
+    rc = cl_stage_parse_text(&w, STAGING, copy, size, cross, token, &r, &err);
     if (rc != PKI_OK) {
         FUZZ_CHECK(rc == PKI_ERR_INPUT && err.code == rc);
         FUZZ_CHECK(memchr(err.msg, '\0', sizeof(err.msg)) != NULL && err.msg[0] != '\0');
         FUZZ_CHECK(w.problems == 0 && r.n == 0);
     } else {
         check_report(&r, w.problems);
+        /* "" or the token's 64 lowercase hex digits */
+        FUZZ_CHECK(token[0] == '\0' ||
+                   (strlen(token) == 64 && strspn(token, "0123456789abcdef") == 64));
         for (i = 0; i < w.c.m.ncas; i++)
             FUZZ_CHECK(memchr(cross[i], '\0', PATH_MAX) != NULL);
         if (w.problems == 0)
