@@ -37,6 +37,36 @@ static int pem_first_der(const char *pem, struct pki_buf *der, X509 **cert,
     return rc;
 }
 
+/* How far a supplied root's notBefore may lie ahead of this server's clock:
+ * a root made a moment ago on a machine whose clock is a little ahead. */
+#define ROOT_SKEW_SECONDS 300
+
+/* A supplied root must be valid now and for at least one LeafCertTTL more:
+ * the intermediate and the leaves under it end with it at the latest, so a
+ * root that is not valid yet, has expired or is about to would leave the
+ * cluster with leaves no peer accepts. Checked before anything changes. */
+static int supplied_root_dates(X509 *x, time_t now, int64_t leaf_ttl, struct pki_err *err)
+{
+    const ASN1_TIME *nb = X509_get0_notBefore(x), *na = X509_get0_notAfter(x);
+    char t[32];
+
+    if (ASN1_TIME_cmp_time_t(nb, now + ROOT_SKEW_SECONDS) > 0) {
+        srv_time_rfc3339(now, t);
+        return pki_err_set(err, PKI_ERR_INPUT, "Config.RootCert is not valid yet (it is %s "
+                           "here, more than 5 minutes before its notBefore): supply a root "
+                           "that is valid now", t);
+    }
+    if (ASN1_TIME_cmp_time_t(na, now) <= 0)
+        return pki_err_set(err, PKI_ERR_INPUT, "Config.RootCert has expired: supply a root "
+                           "that is valid now");
+    if (ASN1_TIME_cmp_time_t(na, now + (time_t)leaf_ttl) < 0) {
+        srv_time_rfc3339(now + (time_t)leaf_ttl, t);
+        return pki_err_set(err, PKI_ERR_INPUT, "Config.RootCert expires before %s, within one "
+                           "LeafCertTTL: supply a root that is valid for longer", t);
+    }
+    return PKI_OK;
+}
+
 static int new_root(struct srv *s, const struct srv_ca_config *cfg, time_t now,
                     struct srv_ca_made *root, struct pki_err *err)
 {
@@ -44,6 +74,7 @@ static int new_root(struct srv *s, const struct srv_ca_config *cfg, time_t now,
     struct srv_ca_req req = {0};
     char root_cn[64], int_cn[64];
     EVP_PKEY *pk = NULL;
+    X509 *x = NULL;
     int rc;
 
     if (cfg->root_cert_pem == NULL) {
@@ -61,9 +92,12 @@ static int new_root(struct srv *s, const struct srv_ca_config *cfg, time_t now,
                           strlen(cfg->private_key_pem), err);
     rc = pk == NULL ? err->code : pki_key_to_pkcs8_der(pk, &key, err);
     if (rc == 0)
-        rc = pem_first_der(cfg->root_cert_pem, &cert, NULL, err);
+        rc = pem_first_der(cfg->root_cert_pem, &cert, &x, err);
+    if (rc == 0)
+        rc = supplied_root_dates(x, now, cfg->leaf_ttl, err);
     if (rc == 0)
         rc = s->prov.ops->import_root(s->prov.ctx, key.data, key.len, cert.data, cert.len, root, err);
+    X509_free(x);
     EVP_PKEY_free(pk);
     pki_buf_free(&key);
     pki_buf_free(&cert);

@@ -334,6 +334,28 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W
 python3 -c 'import json,sys; print(json.dumps({"Provider":"consul","Config":{"LeafCertTTL":"24h",
   "RootCert":open(sys.argv[1]).read(),"PrivateKey":open(sys.argv[2]).read()}}))' \
     "$W/own.pem" "$W/own.key" >"$W/own.json"
+# A supplied root that is not valid yet, has expired, or ends within one LeafCertTTL (24h
+# here) would leave leaves no peer accepts: refused whole (400), the roots unchanged.
+CLK=$(cat "$SRV_CLOCK")
+bad_root() { # NAME NOW LIFETIME: a P-256 CA made at NOW by pkictl, and its PUT body
+    mkdir -p "$W/br-$1"
+    PKICTL_NOW=$2 "$PKICTL" cert create-ca --certs-dir="$W/br-$1" --ca-key="$W/br-$1.key" \
+        --key-type=ecdsa --lifetime="$3" >/dev/null 2>&1
+    python3 -c 'import json,sys; print(json.dumps({"Provider":"consul","Config":{"LeafCertTTL":"24h",
+  "RootCert":open(sys.argv[1]).read(),"PrivateKey":open(sys.argv[2]).read()}}))' \
+        "$W/br-$1/ca.crt" "$W/br-$1.key" >"$W/br-$1.json"
+}
+bad_root future $((CLK + 2 * 86400)) 720h
+bad_root expired $((CLK - 10 * 86400)) 48h
+bad_root short "$CLK" 12h
+for t in "future:is not valid yet" "expired:has expired" "short:expires before .*within one LeafCertTTL"; do
+    api PUT /v1/connect/ca/configuration "$OP3" "$W/br-${t%%:*}.json"
+    is_eq "supplied root (${t%%:*}): refused" "$API_CODE" 400
+    has "supplied root (${t%%:*}): says why" "$(cat "$API_BODY")" "Config\.RootCert ${t#*:}"
+    api GET /v1/connect/ca/roots
+    is_eq "supplied root (${t%%:*}): the active root unchanged" "$(jget "$API_BODY" 'd["ActiveRootID"]')" "$R3OLD"
+    is_eq "supplied root (${t%%:*}): still one root" "$(jget "$API_BODY" 'len(d["Roots"])')" 1
+done
 api PUT /v1/connect/ca/configuration "$OP3" "$W/own.json"
 is_eq "supplied root: rotation accepted" "$API_CODE" 200
 api GET /v1/connect/ca/roots
