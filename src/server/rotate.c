@@ -53,8 +53,8 @@ static int supplied_root_dates(X509 *x, time_t now, int64_t leaf_ttl, struct pki
     if (ASN1_TIME_cmp_time_t(nb, now + ROOT_SKEW_SECONDS) > 0) {
         srv_time_rfc3339(now, t);
         return pki_err_set(err, PKI_ERR_INPUT, "Config.RootCert is not valid yet (it is %s "
-                           "here, more than 5 minutes before its notBefore): supply a root "
-                           "that is valid now", t);
+                           "here, more than %d minutes before its notBefore): supply a root "
+                           "that is valid now", t, ROOT_SKEW_SECONDS / 60);
     }
     if (ASN1_TIME_cmp_time_t(na, now) <= 0)
         return pki_err_set(err, PKI_ERR_INPUT, "Config.RootCert has expired: supply a root "
