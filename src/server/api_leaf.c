@@ -12,6 +12,7 @@
 #include "csrfast.h"
 #include "fmt.h"
 #include "leaf.h"
+#include "ncons.h"
 #include "pem.h"
 #include "server.h"
 #include "spiffe.h"
@@ -470,6 +471,30 @@ static int csr_identity(struct srv *s, const struct pki_csr_fast *csr,
                                     service, err);
 }
 
+/* Under a root with name constraints, the CSR's DNS names must pass them:
+ * a leaf its peers refuse is no use. (The trust domain's URI was checked
+ * when the root was supplied.) */
+static int csr_names_permitted(const struct srv *s, const struct pki_csr_fast *csr,
+                               struct pki_err *err)
+{
+    struct pki_nc_cert c = {"the CSR", NULL, 1, NULL, csr->ndns};
+    struct pki_host *hosts;
+    size_t i;
+    int rc = PKI_OK;
+
+    if (s->root_nc == NULL || csr->ndns == 0)
+        return PKI_OK;
+    if ((hosts = calloc(csr->ndns, sizeof(*hosts))) == NULL)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    for (i = 0; i < csr->ndns && rc == PKI_OK; i++)
+        rc = pki_san_check(PKI_HOST_DNS, csr->dns[i], &hosts[i], err);
+    c.sans = hosts;
+    if (rc == PKI_OK)
+        rc = pki_nc_permits(s->root_nc, "the active root", &c, err);
+    free(hosts);
+    return rc;
+}
+
 void srv_api_sign(struct srv *s, const struct srv_http_req *req,
                   const struct pki_token_policy *pol, const char *accessor,
                   struct srv_resp *resp)
@@ -493,7 +518,7 @@ void srv_api_sign(struct srv *s, const struct srv_http_req *req,
         goto out;
     }
     if (pki_csr_fast_read(s->csrv, pem, strlen(pem), csr, &err) != 0 ||
-        csr_identity(s, csr, service, &err) != 0) {
+        csr_identity(s, csr, service, &err) != 0 || csr_names_permitted(s, csr, &err) != 0) {
         srv_resp_error(resp, err.code == PKI_ERR_INTERNAL ? 500 : 400, err.msg);
         goto out;
     }

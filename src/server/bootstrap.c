@@ -187,10 +187,8 @@ static int tls_current_ok(struct srv *s, const char *crt_path)
     return ok;
 }
 
-#define SRV_ADVERTISE_MAX 16
-
-static int advertise_names(struct srv *s, struct pki_host *hosts, size_t *n,
-                           struct pki_err *err)
+int srv_advertise_names(const struct srv *s, struct pki_host hosts[SRV_ADVERTISE_MAX],
+                        size_t *n, struct pki_err *err)
 {
     const char *list = s->opt->advertise != NULL ? s->opt->advertise : "localhost,127.0.0.1,::1";
     char buf[1024], *save = NULL, *tok;
@@ -224,7 +222,7 @@ static int tls_issue(struct srv *s, EVP_PKEY *key, struct pki_buf *chain, struct
     time_t now = srv_now();
     int len, rc;
 
-    if (advertise_names(s, hosts, &nhosts, err) != 0)
+    if (srv_advertise_names(s, hosts, &nhosts, err) != 0)
         return err->code;
     for (i = 0; i < nhosts; i++) {
         if (hosts[i].kind == PKI_HOST_DNS) {

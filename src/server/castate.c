@@ -130,6 +130,26 @@ static int load_config(struct srv *s, struct pki_err *err)
     return rc;
 }
 
+/* A root with name constraints (only a supplied one has any beyond the
+ * trust domain's URI) is kept, for the sign endpoint to check a CSR's DNS
+ * names against them. */
+static int load_root_nc(struct srv *s, const struct store_root *r, struct pki_err *err)
+{
+    STACK_OF(X509) *roots = pki_pem_read_certs((const unsigned char *)r->root_pem,
+                                               strlen(r->root_pem), err);
+    X509 *root;
+
+    if (roots == NULL)
+        return err->code;
+    root = sk_X509_value(roots, 0);
+    X509_free(s->root_nc);
+    s->root_nc = NULL;
+    if (X509_get_ext_by_NID(root, NID_name_constraints, -1) >= 0 && X509_up_ref(root) == 1)
+        s->root_nc = root;
+    pki_certs_free(roots);
+    return PKI_OK;
+}
+
 /* The active root's signing intermediate becomes the signer's issuer. */
 static int load_issuer(struct srv *s, const struct store_root *r, struct pki_err *err)
 {
@@ -155,6 +175,8 @@ static int load_issuer(struct srv *s, const struct store_root *r, struct pki_err
     if (rc == 0)
         rc = pki_cert_validity(sk_X509_value(ints, 0), &s->signing_not_before,
                                &s->signing_not_after, err);
+    if (rc == 0)
+        rc = load_root_nc(s, r, err);
     if (rc == 0) {
         X509_free(s->signing_cert);
         s->signing_cert = X509_dup(sk_X509_value(ints, 0));

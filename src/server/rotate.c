@@ -9,8 +9,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "ncons.h"
 #include "pem.h"
 #include "server.h"
+#include "spiffe.h"
 
 static const char force_warning[] =
     "rotated without a cross-signature: peers that trust only the old root will not trust "
@@ -67,6 +69,41 @@ static int supplied_root_dates(X509 *x, time_t now, int64_t leaf_ttl, struct pki
     return PKI_OK;
 }
 
+/* A supplied root's name constraints must permit every name this server
+ * certifies under it: the signing CA's, a service leaf's (the trust domain;
+ * the service does not matter to a constraint) and, over HTTPS, the API
+ * certificate's. Else peers would refuse them all. Checked before anything
+ * changes. */
+static int supplied_root_names(const struct srv *s, X509 *root, time_t now, struct pki_err *err)
+{
+    static const char ca[] = "Config.RootCert";
+    struct pki_host hosts[SRV_ADVERTISE_MAX], uri;
+    char root_cn[64], int_cn[64];
+    struct pki_nc_cert c = {"the signing CA", int_cn, 0, &uri, 1};
+    size_t n = 0;
+    int rc;
+
+    srv_ca_names(s, now, root_cn, int_cn);
+    memset(&uri, 0, sizeof(uri));
+    uri.kind = PKI_HOST_URI;
+    rc = pki_spiffe_domain_uri(s->meta.trust_domain, uri.text, sizeof(uri.text), err);
+    if (rc == 0)
+        rc = pki_nc_permits(root, ca, &c, err);
+    if (rc == 0)
+        rc = pki_spiffe_service_uri(s->meta.trust_domain, s->meta.datacenter, "service", uri.text,
+                                    sizeof(uri.text), err);
+    if (rc == 0) {
+        c = (struct pki_nc_cert){"a service leaf", "service", 1, &uri, 1};
+        rc = pki_nc_permits(root, ca, &c, err);
+    }
+    if (rc == 0 && !s->opt->insecure_http && (rc = srv_advertise_names(s, hosts, &n, err)) == 0) {
+        c = (struct pki_nc_cert){"this server's TLS certificate (--advertise)", "pkictl server", 1,
+                                 hosts, n};
+        rc = pki_nc_permits(root, ca, &c, err);
+    }
+    return rc;
+}
+
 static int new_root(struct srv *s, const struct srv_ca_config *cfg, time_t now,
                     struct srv_ca_made *root, struct pki_err *err)
 {
@@ -95,6 +132,8 @@ static int new_root(struct srv *s, const struct srv_ca_config *cfg, time_t now,
         rc = pem_first_der(cfg->root_cert_pem, &cert, &x, err);
     if (rc == 0)
         rc = supplied_root_dates(x, now, cfg->leaf_ttl, err);
+    if (rc == 0)
+        rc = supplied_root_names(s, x, now, err);
     if (rc == 0)
         rc = s->prov.ops->import_root(s->prov.ctx, key.data, key.len, cert.data, cert.len, root, err);
     X509_free(x);
@@ -153,6 +192,10 @@ static int cross_sign(struct srv *s, const struct store_root *old, const struct 
             X509_check_issued(old_cert, x) != X509_V_OK)
             rc = pki_err_set(err, PKI_ERR_CRYPTO, "the cross-signed root does not verify "
                              "under the active root; nothing was changed");
+        /* The copy sits below the old root: its names must pass the old
+         * root's constraints for peers that trust only the old root. */
+        else
+            rc = pki_nc_permits_x509(old_cert, "the active root", x, "the new root", err);
     }
     if (rc != 0)
         pki_err_prefix(err, "cross-signing");

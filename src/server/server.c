@@ -256,6 +256,8 @@ void srv_state_close(struct srv *s)
     store_roots_clear(&s->roots);
     X509_free(s->signing_cert);
     s->signing_cert = NULL;
+    X509_free(s->root_nc);
+    s->root_nc = NULL;
     free(s->leaf_chain_pem);
     s->leaf_chain_pem = NULL;
     free(s->leaf_chain_json);

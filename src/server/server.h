@@ -30,6 +30,7 @@
 #include "caconfig.h"
 #include "err.h"
 #include "metrics.h"
+#include "name.h"
 #include "net.h"
 #include "provider.h"
 #include "shared.h"
@@ -79,6 +80,7 @@ struct srv {
     struct srv_ca_config config;   /* cached from the store */
     struct store_roots roots;      /* cached; the active root first */
     X509 *signing_cert;            /* the active intermediate */
+    X509 *root_nc;                 /* the active root if it has nameConstraints, else NULL */
     char *leaf_chain_pem;          /* intermediates appended to every CertPEM */
     char *leaf_chain_json;         /* the same, escaped once for the JSON answer */
     time_t signing_not_before, signing_not_after, root_not_after;
@@ -143,6 +145,13 @@ PKI_MUST_CHECK int srv_bootstrap(struct srv *s, struct pki_err *err);
 /* (Re)issues server.crt/server.key under the active intermediate when
  * absent, expiring within a third of its life, or not under it. */
 PKI_MUST_CHECK int srv_tls_refresh(struct srv *s, int force, struct pki_err *err);
+
+/* The names of the API's certificate: --advertise, or localhost and the
+ * loopback addresses. */
+#define SRV_ADVERTISE_MAX 16
+PKI_MUST_CHECK int srv_advertise_names(const struct srv *s,
+                                       struct pki_host hosts[SRV_ADVERTISE_MAX], size_t *n,
+                                       struct pki_err *err);
 
 /* Reloads server.crt/server.key into the TLS context (new connections). */
 PKI_MUST_CHECK int srv_tls_reload(struct srv *s, struct pki_err *err);

@@ -356,6 +356,58 @@ for t in "future:is not valid yet" "expired:has expired" "short:expires before .
     is_eq "supplied root (${t%%:*}): the active root unchanged" "$(jget "$API_BODY" 'd["ActiveRootID"]')" "$R3OLD"
     is_eq "supplied root (${t%%:*}): still one root" "$(jget "$API_BODY" 'len(d["Roots"])')" 1
 done
+# A supplied root whose name constraints leave out a name this server certifies (the trust
+# domain's URIs, the API certificate's DNS names and IPs), or whose own names the active
+# root's constraints refuse on the cross-signed path: refused whole, naming the name.
+TD3=$(jget "$API_BODY" 'd["TrustDomain"]')
+nc_root() { # NAME EXTENSION...: a self-made P-256 root with those extensions, and its PUT body
+    local name=$1 ext=() e; shift
+    for e in "$@"; do ext+=(-addext "$e"); done
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/nc-$name.key" \
+        -subj "/CN=Operator Root $name" -days 365 -addext "basicConstraints=critical,CA:TRUE" \
+        -addext "keyUsage=critical,keyCertSign,cRLSign" "${ext[@]}" -out "$W/nc-$name.pem" 2>/dev/null
+    python3 -c 'import json,sys; print(json.dumps({"Provider":"consul","Config":{"LeafCertTTL":"24h",
+  "RootCert":open(sys.argv[1]).read(),"PrivateKey":open(sys.argv[2]).read()}}))' \
+        "$W/nc-$name.pem" "$W/nc-$name.key" >"$W/nc-$name.json"
+}
+nc_root uri "nameConstraints=critical,permitted;URI:other.example"
+nc_root dns "nameConstraints=critical,permitted;DNS:example.com"
+nc_root ip "nameConstraints=critical,excluded;IP:127.0.0.0/255.0.0.0"
+nc_root san "subjectAltName=URI:spiffe://other.example"
+for t in "uri:Config\.RootCert's name constraints do not permit URI:spiffe://$TD3, a name of the signing CA" \
+         "dns:Config\.RootCert's name constraints do not permit DNS:localhost, a name of this server's TLS certificate \\(--advertise\\)" \
+         "ip:Config\.RootCert's name constraints exclude IP Address:127\.0\.0\.1, a name of this server's TLS certificate" \
+         "san:the active root's name constraints do not permit URI:spiffe://other\.example, a name of the new root"; do
+    api PUT /v1/connect/ca/configuration "$OP3" "$W/nc-${t%%:*}.json"
+    is_eq "supplied root with name constraints (${t%%:*}): refused" "$API_CODE" 400
+    has "supplied root with name constraints (${t%%:*}): names the name" "$(cat "$API_BODY")" "${t#*:}"
+    api GET /v1/connect/ca/roots
+    is_eq "supplied root with name constraints (${t%%:*}): the active root unchanged" \
+        "$(jget "$API_BODY" 'd["ActiveRootID"]')" "$R3OLD"
+    is_eq "supplied root with name constraints (${t%%:*}): still one root" "$(jget "$API_BODY" 'len(d["Roots"])')" 1
+done
+# The same roots through openssl: a leaf with those names fails under each, so the refusals
+# above are what peers would do.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/nc-leaf.key" \
+    -subj "/CN=service" -out "$W/nc-leaf.csr" 2>/dev/null
+for t in uri dns ip; do
+    openssl x509 -req -in "$W/nc-leaf.csr" -CA "$W/nc-$t.pem" -CAkey "$W/nc-$t.key" -days 1 \
+        -extfile <(printf 'subjectAltName=URI:spiffe://%s/ns/default/dc/dc1/svc/service,DNS:localhost,IP:127.0.0.1\n' "$TD3") \
+        -out "$W/nc-leaf-$t.crt" 2>/dev/null
+    check_fails "openssl verify refuses a leaf with our names under the $t-constrained root" \
+        openssl verify -CAfile "$W/nc-$t.pem" "$W/nc-leaf-$t.crt"
+done
+# The operator's own root below carries constraints that permit every name we issue: the
+# trust domain, and the API certificate's localhost, 127.0.0.1 and ::1. openssl verify
+# enforces them on the leaf further down.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/own.key" \
+    -subj "/CN=Operator Root" -days 365 -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -addext "nameConstraints=critical,permitted;URI:$TD3,permitted;DNS:localhost,permitted;IP:127.0.0.1/255.255.255.255,permitted;IP:::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" \
+    -out "$W/own.pem" 2>/dev/null
+python3 -c 'import json,sys; print(json.dumps({"Provider":"consul","Config":{"LeafCertTTL":"24h",
+  "RootCert":open(sys.argv[1]).read(),"PrivateKey":open(sys.argv[2]).read()}}))' \
+    "$W/own.pem" "$W/own.key" >"$W/own.json"
 api PUT /v1/connect/ca/configuration "$OP3" "$W/own.json"
 is_eq "supplied root: rotation accepted" "$API_CODE" 200
 api GET /v1/connect/ca/roots
@@ -365,6 +417,16 @@ api GET /v1/agent/connect/ca/leaf/web "$OP3"
 leaf_files "$API_BODY" "$W/own-leaf"
 check "leaf under the supplied root verifies with it" openssl verify -CAfile "$W/own.pem" -untrusted "$W/own-leaf.chain" "$W/own-leaf.crt"
 check "... and with the previous root (cross-signed)" openssl verify -CAfile "$W/r3old.pem" -untrusted "$W/own-leaf.chain" "$W/own-leaf.crt"
+# Under that root a CSR's DNS names must pass its constraints (DNS:localhost only).
+csr_for ncout "URI:spiffe://$TD3/ns/default/dc/dc1/svc/web,DNS:web.internal"
+api POST /v1/connect/ca/sign "$OP3" "$W/ncout.req"
+is_eq "sign under a constrained root: a DNS name it does not permit refused (400)" "$API_CODE" 400
+has "... naming it" "$(cat "$API_BODY")" "the active root's name constraints do not permit DNS:web\.internal, a name of the CSR"
+csr_for ncin "URI:spiffe://$TD3/ns/default/dc/dc1/svc/web,DNS:localhost"
+api POST /v1/connect/ca/sign "$OP3" "$W/ncin.req"
+is_eq "sign under a constrained root: a permitted DNS name signed" "$API_CODE" 200
+leaf_files "$API_BODY" "$W/ncin"
+check "... and the leaf verifies under the constraints" openssl verify -CAfile "$W/own.pem" -untrusted "$W/ncin.chain" "$W/ncin.crt"
 api PUT /v1/connect/ca/configuration "$OP3" "$W/own.json"
 is_eq "the same supplied root again: 200" "$API_CODE" 200
 api GET /v1/connect/ca/roots
