@@ -11,6 +11,8 @@
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "leaf_der.h"
 #include "name.h"
@@ -23,6 +25,7 @@
 /* The largest leaf: SPKI 2 KiB, 16 DNS names of 253, a 512-byte URI, a
  * 1 KiB issuer name and an RSA 8192 signature fit with room to spare. */
 #define ARENA_SIZE 16384
+#define SERIAL_POOL 32
 
 struct pki_leaf_issuer {
     EVP_PKEY *key;
@@ -40,6 +43,12 @@ struct pki_leaf_issuer {
     time_t not_before, not_after;
     unsigned char *sig;
     size_t sig_max;
+    /* Serials drawn SERIAL_POOL at a time (one trip through the DRBG
+     * instead of one per leaf); refilled in a forked child, which must not
+     * hand out its parent's. */
+    unsigned char serials[SERIAL_POOL * PKI_LEAF_SERIAL_LEN];
+    size_t serials_left;
+    pid_t serials_pid;
     unsigned char arena[ARENA_SIZE];
 };
 
@@ -422,13 +431,23 @@ static void write_subject(struct pki__der *d, const char *cn)
 /* RFC 5280 4.1.2.2: positive, at most 20 octets. 16 random bytes with the
  * top bit cleared, redrawn while the first byte is zero, so the INTEGER is
  * always exactly 16 octets (127 random bits less a sliver). */
-static int draw_serial(unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err)
+static int draw_serial(struct pki_leaf_issuer *iss, unsigned char serial[PKI_LEAF_SERIAL_LEN],
+                       struct pki_err *err)
 {
+    unsigned char *next;
     int tries;
 
     for (tries = 0; tries < 64; tries++) {
-        if (RAND_bytes(serial, PKI_LEAF_SERIAL_LEN) != 1)
-            return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot draw a random serial number");
+        if (iss->serials_left == 0 || iss->serials_pid != getpid()) {
+            if (RAND_bytes(iss->serials, sizeof(iss->serials)) != 1)
+                return pki_err_set_ssl(err, PKI_ERR_CRYPTO,
+                                       "cannot draw a random serial number");
+            iss->serials_left = SERIAL_POOL;
+            iss->serials_pid = getpid();
+        }
+        next = iss->serials + --iss->serials_left * PKI_LEAF_SERIAL_LEN;
+        memcpy(serial, next, PKI_LEAF_SERIAL_LEN);
+        OPENSSL_cleanse(next, PKI_LEAF_SERIAL_LEN); /* each is handed out once */
         serial[0] &= 0x7f;
         if (serial[0] != 0)
             return PKI_OK;
@@ -490,7 +509,7 @@ int pki_leaf_issue(struct pki_leaf_issuer *iss, const struct pki_leaf_req *req,
     if ((rc = pki__spki_walk(req->spki, req->spki_len, &kind, &bits, &bits_len, err)) != PKI_OK ||
         (rc = check_cn(req->common_name, err)) != PKI_OK ||
         (rc = check_sans(req, err)) != PKI_OK || (rc = check_times(iss, req, err)) != PKI_OK ||
-        (rc = draw_serial(sn, err)) != PKI_OK)
+        (rc = draw_serial(iss, sn, err)) != PKI_OK)
         return rc;
     if (!sha1(iss->ski_ctx, iss->sha1, bits, bits_len, ski))
         return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "cannot hash the subject key");

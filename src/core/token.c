@@ -13,19 +13,26 @@
 #define POLICY_TEXT_MAX (SERVICE_PREFIX_LEN + PKI_TOKEN_SERVICES_MAX * (PKI_SERVICE_MAX + 1))
 #define SHOW_MAX 60
 
-void pki_token_hash(const char *secret, char out[PKI_TOKEN_HASH_HEX + 1])
+void pki_token_hash(const EVP_MD *sha256, const char *secret, char out[PKI_TOKEN_HASH_HEX + 1])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
     size_t i, mdlen = 0;
+    unsigned int ulen = 0;
+    int ok;
 
     if (secret == NULL)
         secret = "";
     /* On failure (no SHA-256 in the library) out is "", which matches no
      * stored hash, so an unusable digest denies rather than allows. */
     out[0] = '\0';
-    if (EVP_Q_digest(NULL, "SHA256", NULL, secret, strlen(secret), md, &mdlen) != 1 ||
-        mdlen != sizeof(md))
+    if (sha256 != NULL) {
+        ok = EVP_Digest(secret, strlen(secret), md, &ulen, sha256, NULL) == 1;
+        mdlen = ulen;
+    } else {
+        ok = EVP_Q_digest(NULL, "SHA256", NULL, secret, strlen(secret), md, &mdlen) == 1;
+    }
+    if (!ok || mdlen != sizeof(md))
         return;
     for (i = 0; i < sizeof(md); i++) {
         out[2 * i] = hex[md[i] >> 4];

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <openssl/evp.h>
+
 #include "err.h"
 #include "spiffe.h"
 
@@ -27,8 +29,9 @@ struct pki_token_policy {
     char services[PKI_TOKEN_SERVICES_MAX][PKI_SERVICE_MAX + 1];
 };
 
-/* Hex SHA-256 of secret into out (65 bytes). */
-void pki_token_hash(const char *secret, char out[PKI_TOKEN_HASH_HEX + 1]);
+/* Hex SHA-256 of secret into out (65 bytes). sha256 is a SHA-256 the
+ * caller fetched once (EVP_MD_fetch), or NULL to fetch it on each call. */
+void pki_token_hash(const EVP_MD *sha256, const char *secret, char out[PKI_TOKEN_HASH_HEX + 1]);
 
 /* Parses "operator" or "service:web,db" (the form --policy takes and the
  * store keeps). Names are checked with pki_label_check; duplicates refused. */

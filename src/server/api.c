@@ -60,7 +60,6 @@ static void method_not_allowed(struct srv_resp *resp, const char *allow)
     snprintf(resp->headers, sizeof(resp->headers), "Allow: %s\r\n", allow);
 }
 
-/* Fills pol and accessor from the request's token, or answers 400/401/403. */
 /* Tokens seen since the store last changed, by the hash of their secret
  * (never the secret): a known token is then checked without a store query.
  * Unknown ones are not kept, so guessing cannot fill the table. Every
@@ -123,6 +122,7 @@ static int token_lookup(struct srv *s, const char *hash, struct pki_token_policy
     return rc;
 }
 
+/* Fills pol and accessor from the request's token, or answers 400/401/403. */
 static int authenticate(struct srv *s, const struct srv_http_req *req,
                         struct pki_token_policy *pol, char accessor[STORE_ID_MAX],
                         struct srv_resp *resp)
@@ -139,7 +139,9 @@ static int authenticate(struct srv *s, const struct srv_http_req *req,
         srv_resp_error(resp, 401, "missing token: send X-Consul-Token or Authorization: Bearer");
         return -1;
     }
-    pki_token_hash(req->token, hash);
+    if (s->sha256 == NULL) /* fetched once per process; NULL still works, fetching per call */
+        s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    pki_token_hash(s->sha256, req->token, hash);
     rc = token_lookup(s, hash, pol, accessor, &err);
     if (rc == PKI_ERR_NOTFOUND) {
         srv_resp_error(resp, 403, "ACL not found");

@@ -52,7 +52,7 @@ static int new_token(const struct pki_token_policy *pol, const char *desc,
     if (pki_token_policy_format(pol, policy, sizeof(policy), err) != 0 ||
         pki_uuid_random(secret, err) != 0 || pki_uuid_random(tok->accessor, err) != 0)
         return err->code;
-    pki_token_hash(secret, tok->secret_hash);
+    pki_token_hash(NULL, secret, tok->secret_hash);
     tok->policy = strdup(policy);
     tok->description = strdup(desc);
     tok->created = srv_now();

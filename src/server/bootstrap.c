@@ -78,7 +78,7 @@ static int operator_token(struct srv *s, struct store_token *tok, struct pki_err
     if (pki_uuid_random(secret, err) != 0 || pki_uuid_random(tok->accessor, err) != 0 ||
         srv_path(s, "operator.token", path, sizeof(path), err) != 0)
         return err->code;
-    pki_token_hash(secret, tok->secret_hash);
+    pki_token_hash(NULL, secret, tok->secret_hash);
     tok->policy = strdup("operator");
     tok->description = strdup("bootstrap operator token");
     tok->created = srv_now();

@@ -258,6 +258,8 @@ void srv_state_close(struct srv *s)
     s->signing_cert = NULL;
     X509_free(s->root_nc);
     s->root_nc = NULL;
+    EVP_MD_free(s->sha256);
+    s->sha256 = NULL;
     free(s->leaf_chain_pem);
     s->leaf_chain_pem = NULL;
     free(s->leaf_chain_json);

@@ -90,6 +90,7 @@ struct srv {
     struct pki_csr_verifier *csrv; /* the sign endpoint's CSR reader (csrfast.h) */
     uint64_t gen_seen;             /* shared->store_gen the cache was loaded at */
     struct srv_token_cache *tokens; /* api.c: tokens seen since the last reload */
+    EVP_MD *sha256;                 /* api.c: fetched once, for token hashes */
     struct srv_leaf_queue *leaves;  /* api_leaf.c: leaves sent to the signer, in order */
 };
 

@@ -36,6 +36,14 @@ static int tls_load(struct srv *s, struct pki_err *err)
         return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "TLS context");
     }
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    /* TLS 1.3: AES-128-GCM first (as Go, BoringSSL and Mozilla's "modern"
+     * profile order it): 10 AES rounds a block instead of 14, and every
+     * leaf answer is a record of a kilobyte and a half. */
+    if (SSL_CTX_set_ciphersuites(ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:"
+                                      "TLS_CHACHA20_POLY1305_SHA256") != 1) {
+        SSL_CTX_free(ctx);
+        return pki_err_set_ssl(err, PKI_ERR_CRYPTO, "TLS 1.3 cipher suites");
+    }
     if (SSL_CTX_use_certificate_chain_file(ctx, crt) != 1 ||
         SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1) {

@@ -19,6 +19,16 @@ for f in operator.token store.key server.key pkictl.db audit.log; do
     mode_is "$f is 0600" "$D/$f" 600
 done
 exists "ca.pem is written" "$D/ca.pem"
+# TLS 1.3 with a default OpenSSL client (which lists AES-256-GCM first): the server picks
+# AES-128-GCM; a client offering only AES-256-GCM still gets it. The chain verifies.
+SRV_HOSTPORT=${SRV_URL#https://}
+tls_cipher() { # [s_client options]: the negotiated cipher
+    timeout 15 openssl s_client -connect "$SRV_HOSTPORT" -CAfile "$D/ca.pem" -verify_return_error \
+        -verify_ip 127.0.0.1 "$@" </dev/null 2>/dev/null | sed -n 's/^New, TLSv1.3, Cipher is //p'
+}
+is_eq "TLS 1.3: the server prefers AES-128-GCM" "$(tls_cipher)" TLS_AES_128_GCM_SHA256
+is_eq "TLS 1.3: AES-256-GCM when the client offers only it" \
+    "$(tls_cipher -ciphersuites TLS_AES_256_GCM_SHA384)" TLS_AES_256_GCM_SHA384
 OP=$(cat "$D/operator.token")
 has "operator token is a UUID" "$OP" '^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
 lacks "the store holds no key in the clear" "$(strings "$D/pkictl.db" "$D"/pkictl.db-wal 2>/dev/null)" "PRIVATE KEY"

@@ -11,6 +11,8 @@
 #include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
+#include <sys/wait.h>
+
 #include "leaf.h"
 #include "spiffe.h"
 #include "unit_util.h"
@@ -316,6 +318,53 @@ static void serials_differ_and_issuer_is_reusable(void **state)
     }
     X509_free(a);
     X509_free(b);
+    OPENSSL_free(spki);
+    pki_leaf_issuer_free(iss);
+}
+
+/* Serials come from a pool drawn ahead: 200 leaves (several refills) have
+ * 200 different serials, and a forked child, which copies the pool, draws
+ * its own instead of handing out the serial its parent hands out next. */
+static void serials_unique_across_refills_and_fork(void **state)
+{
+    static unsigned char seen[200][PKI_LEAF_SERIAL_LEN];
+    unsigned char mine[PKI_LEAF_SERIAL_LEN], childs[PKI_LEAF_SERIAL_LEN];
+    struct pki_leaf_issuer *iss = p256_issuer();
+    struct pki_leaf_req r;
+    size_t len, i, j;
+    unsigned char *spki = spki_of(keys[K_ED], &len);
+    int fds[2], status;
+    pid_t pid;
+    X509 *x;
+
+    (void)state;
+    base_req(&r, spki, len);
+    for (i = 0; i < 200; i++) {
+        X509_free(issue_ok(iss, &r, seen[i]));
+        for (j = 0; j < i; j++)
+            assert_memory_not_equal(seen[i], seen[j], PKI_LEAF_SERIAL_LEN);
+    }
+    assert_int_equal(pipe(fds), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct pki_err err = {0, ""};
+        struct pki_buf der = {NULL, 0};
+
+        close(fds[0]);
+        if (pki_leaf_issue(iss, &r, &der, childs, &err) != PKI_OK ||
+            write(fds[1], childs, sizeof(childs)) != (ssize_t)sizeof(childs))
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    x = issue_ok(iss, &r, mine);
+    assert_int_equal(read(fds[0], childs, sizeof(childs)), (ssize_t)sizeof(childs));
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_memory_not_equal(mine, childs, PKI_LEAF_SERIAL_LEN);
+    close(fds[0]);
+    X509_free(x);
     OPENSSL_free(spki);
     pki_leaf_issuer_free(iss);
 }
@@ -796,6 +845,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(issues_every_key_combination),
         cmocka_unit_test(serials_differ_and_issuer_is_reusable),
+        cmocka_unit_test(serials_unique_across_refills_and_fork),
         cmocka_unit_test(server_tls_profile_is_server_auth_only),
         cmocka_unit_test(empty_subject_makes_san_critical),
         cmocka_unit_test(times_switch_to_generalized_in_2050),
