@@ -338,12 +338,10 @@ OP3=$(cat "$D3/operator.token")
 api GET /v1/connect/ca/roots
 jget "$API_BODY" 'd["Roots"][0]["RootCert"]' >"$W/r3old.pem"
 R3OLD=$(jget "$API_BODY" 'd["ActiveRootID"]')
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/own.key" \
-    -subj "/CN=Operator Root" -days 365 -addext "basicConstraints=critical,CA:TRUE" \
-    -addext "keyUsage=critical,keyCertSign,cRLSign" -out "$W/own.pem" 2>/dev/null
-python3 -c 'import json,sys; print(json.dumps({"Provider":"consul","Config":{"LeafCertTTL":"24h",
-  "RootCert":open(sys.argv[1]).read(),"PrivateKey":open(sys.argv[2]).read()}}))' \
-    "$W/own.pem" "$W/own.key" >"$W/own.json"
+root_body() { # CERT KEY OUT: the PUT body that supplies CERT and KEY as the root
+    python3 -c 'import json,sys; print(json.dumps({"Provider":"consul","Config":{"LeafCertTTL":"24h",
+  "RootCert":open(sys.argv[1]).read(),"PrivateKey":open(sys.argv[2]).read()}}))' "$1" "$2" >"$3"
+}
 # A supplied root that is not valid yet, has expired, or ends within one LeafCertTTL (24h
 # here) would leave leaves no peer accepts: refused whole (400), the roots unchanged.
 CLK=$(cat "$SRV_CLOCK")
@@ -351,9 +349,7 @@ bad_root() { # NAME NOW LIFETIME: a P-256 CA made at NOW by pkictl, and its PUT 
     mkdir -p "$W/br-$1"
     PKICTL_NOW=$2 "$PKICTL" cert create-ca --certs-dir="$W/br-$1" --ca-key="$W/br-$1.key" \
         --key-type=ecdsa --lifetime="$3" >/dev/null 2>&1
-    python3 -c 'import json,sys; print(json.dumps({"Provider":"consul","Config":{"LeafCertTTL":"24h",
-  "RootCert":open(sys.argv[1]).read(),"PrivateKey":open(sys.argv[2]).read()}}))' \
-        "$W/br-$1/ca.crt" "$W/br-$1.key" >"$W/br-$1.json"
+    root_body "$W/br-$1/ca.crt" "$W/br-$1.key" "$W/br-$1.json"
 }
 bad_root future $((CLK + 2 * 86400)) 720h
 bad_root expired $((CLK - 10 * 86400)) 48h
@@ -376,9 +372,7 @@ nc_root() { # NAME EXTENSION...: a self-made P-256 root with those extensions, a
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/nc-$name.key" \
         -subj "/CN=Operator Root $name" -days 365 -addext "basicConstraints=critical,CA:TRUE" \
         -addext "keyUsage=critical,keyCertSign,cRLSign" "${ext[@]}" -out "$W/nc-$name.pem" 2>/dev/null
-    python3 -c 'import json,sys; print(json.dumps({"Provider":"consul","Config":{"LeafCertTTL":"24h",
-  "RootCert":open(sys.argv[1]).read(),"PrivateKey":open(sys.argv[2]).read()}}))' \
-        "$W/nc-$name.pem" "$W/nc-$name.key" >"$W/nc-$name.json"
+    root_body "$W/nc-$name.pem" "$W/nc-$name.key" "$W/nc-$name.json"
 }
 nc_root uri "nameConstraints=critical,permitted;URI:other.example"
 nc_root dns "nameConstraints=critical,permitted;DNS:example.com"
@@ -415,9 +409,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W
     -addext "keyUsage=critical,keyCertSign,cRLSign" \
     -addext "nameConstraints=critical,permitted;URI:$TD3,permitted;DNS:localhost,permitted;IP:127.0.0.1/255.255.255.255,permitted;IP:::1/ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" \
     -out "$W/own.pem" 2>/dev/null
-python3 -c 'import json,sys; print(json.dumps({"Provider":"consul","Config":{"LeafCertTTL":"24h",
-  "RootCert":open(sys.argv[1]).read(),"PrivateKey":open(sys.argv[2]).read()}}))' \
-    "$W/own.pem" "$W/own.key" >"$W/own.json"
+root_body "$W/own.pem" "$W/own.key" "$W/own.json"
 api PUT /v1/connect/ca/configuration "$OP3" "$W/own.json"
 is_eq "supplied root: rotation accepted" "$API_CODE" 200
 api GET /v1/connect/ca/roots
