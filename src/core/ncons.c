@@ -40,6 +40,10 @@ static void gen_text(const GENERAL_NAME *gen, char out[NC_TEXT_MAX])
         n = BIO_read(b, out, NC_TEXT_MAX - 1);
     out[n > 0 ? n : 0] = '\0';
     BIO_free(b);
+    /* A supplied root's own names go into the message: printable only. */
+    for (; n > 0; n--)
+        if ((unsigned char)out[n - 1] < 0x20 || (unsigned char)out[n - 1] >= 0x7f)
+            out[n - 1] = '?';
 }
 
 static int verdict(int rv, const char *ca_what, const char *what, const char *name,

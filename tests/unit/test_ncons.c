@@ -184,6 +184,25 @@ static void own_names(void **state)
                PKI_ERR_POLICY, "do not permit URI:spiffe://other.example, a name of the new root");
     GENERAL_NAMES_free(gens);
     X509_free(x);
+    /* A control character in the certificate's own name is not copied into
+     * the message. */
+    x = ca_with(NULL);
+    gens = sk_GENERAL_NAME_new_null();
+    {
+        GENERAL_NAME *g = GENERAL_NAME_new();
+        ASN1_IA5STRING *u = ASN1_IA5STRING_new();
+
+        assert_non_null(g);
+        assert_non_null(u);
+        assert_int_equal(ASN1_STRING_set(u, "spiffe://other.example/\nx", -1), 1);
+        GENERAL_NAME_set0_value(g, GEN_URI, u);
+        assert_true(sk_GENERAL_NAME_push(gens, g) > 0);
+    }
+    assert_int_equal(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, 0), 1);
+    assert_err(pki_nc_permits_x509(ca, "the active root", x, "the new root", &err), err,
+               PKI_ERR_POLICY, "URI:spiffe://other.example/?x, a name");
+    GENERAL_NAMES_free(gens);
+    X509_free(x);
     X509_free(ca);
 }
 
