@@ -130,9 +130,10 @@ static int load_config(struct srv *s, struct pki_err *err)
     return rc;
 }
 
-/* A root with name constraints (only a supplied one has any beyond the
- * trust domain's URI) is kept, for the sign endpoint to check a CSR's DNS
- * names against them. */
+/* A root with name constraints is kept, for the sign endpoint to check a
+ * CSR's DNS names against them. Every root pkictl makes has one (the trust
+ * domain's URI), which no DNS name fails; only a supplied root can refuse
+ * one. Requests without DNS SANs skip the check. */
 static int load_root_nc(struct srv *s, const struct store_root *r, struct pki_err *err)
 {
     STACK_OF(X509) *roots = pki_pem_read_certs((const unsigned char *)r->root_pem,
