@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -74,10 +75,38 @@ int fs_sync_dir(const char *dir, struct pki_err *err)
     return PKI_OK;
 }
 
-/* Creates the temp file with mkostemp: mode 0600 from the start, O_EXCL. */
+/* Creates the temp file: mode 0600 from the start, O_EXCL, a random name in
+ * place of the template's six X. Write-only (mkostemp opens read-write):
+ * a server worker confined to write but not read in the folder
+ * (docs/server.md, "Confinement") can still replace a file there. */
+static int open_temp(char *tmp)
+{
+    static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    size_t len = strlen(tmp);
+    unsigned char r[6];
+
+    if (len < 6 || strcmp(tmp + len - 6, "XXXXXX") != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (int attempt = 0; attempt < 100; attempt++) {
+        int fd;
+
+        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+            return -1;
+        for (size_t i = 0; i < 6; i++)
+            tmp[len - 6 + i] = chars[r[i] % (sizeof(chars) - 1)];
+        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 static int fill_temp(const struct fs_file *f, char *tmp, struct pki_err *err)
 {
-    int fd = mkostemp(tmp, O_CLOEXEC);
+    int fd = open_temp(tmp);
     int e;
 
     if (fd < 0)

@@ -268,8 +268,8 @@ int srv_tls_refresh(struct srv *s, int force, struct pki_err *err)
     EVP_PKEY *key = NULL;
     int rc;
 
-    if (srv_path(s, "server.crt", crt, sizeof(crt), err) != 0 ||
-        srv_path(s, "server.key", key_path, sizeof(key_path), err) != 0)
+    if (srv_path(s, SRV_TLS_CRT, crt, sizeof(crt), err) != 0 ||
+        srv_path(s, SRV_TLS_KEY, key_path, sizeof(key_path), err) != 0)
         return err->code;
     if (!force && fs_exists(key_path) && tls_current_ok(s, crt))
         return 0;

@@ -163,6 +163,40 @@ static int data_dir_ready(struct srv *s, struct pki_err *err)
     return 0;
 }
 
+/* DIR/tls, 0700, for the API certificate and key. Data dirs from before
+ * keep them at the top: moved there once, each by rename. */
+static int tls_dir_ready(struct srv *s, struct pki_err *err)
+{
+    static const char *const names[] = {"server.key", "server.crt"};
+    char dir[SRV_PATH_MAX], from[SRV_PATH_MAX], to[SRV_PATH_MAX];
+    struct stat st;
+    int moved = 0;
+
+    if (srv_path(s, SRV_TLS_DIR, dir, sizeof(dir), err) != 0)
+        return err->code;
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return pki_err_set(err, PKI_ERR_IO, "%s: cannot create: %s", dir, strerror(errno));
+    if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return pki_err_set(err, PKI_ERR_INPUT, "%s: not a directory", dir);
+    if ((st.st_mode & 0022) != 0)
+        return pki_err_set(err, PKI_ERR_POLICY, "%s: writable by group or others (mode %04o); "
+                           "chmod 700 it", dir, (unsigned)(st.st_mode & 07777));
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (srv_path(s, names[i], from, sizeof(from), err) != 0 ||
+            fs_join(dir, names[i], to, sizeof(to), err) != 0)
+            return err->code;
+        if (!fs_exists(from) || fs_exists(to))
+            continue;
+        if (rename(from, to) != 0)
+            return pki_err_set(err, PKI_ERR_IO, "cannot move %s to %s: %s", from, to,
+                               strerror(errno));
+        moved = 1;
+    }
+    if (moved && (fs_sync_dir(dir, err) != 0 || fs_sync_dir(s->dir, err) != 0))
+        return err->code;
+    return 0;
+}
+
 static int take_lock(struct srv *s, struct pki_err *err)
 {
     char path[SRV_PATH_MAX];
@@ -466,6 +500,8 @@ int srv_run(const struct srv_options *opt, struct pki_err *err)
         rc = data_dir_ready(&s, err);
     if (rc == 0)
         rc = take_lock(&s, err);
+    if (rc == 0)
+        rc = tls_dir_ready(&s, err);
     if (rc == 0 && (s.shared = srv_shared_new(err)) == NULL)
         rc = err->code;
     if (rc == 0) {

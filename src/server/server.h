@@ -39,6 +39,12 @@
 #include "token.h"
 
 #define SRV_PATH_MAX 4096
+/* The API's TLS certificate (chain) and key, in a folder of their own: a
+ * confined worker may read there and nowhere else in the data dir
+ * (docs/server.md, "Confinement"). */
+#define SRV_TLS_DIR "tls"
+#define SRV_TLS_CRT "tls/server.crt"
+#define SRV_TLS_KEY "tls/server.key"
 
 struct srv_options {
     const char *data_dir;        /* required */

@@ -16,7 +16,7 @@
 
 #include "fsio.h"
 
-/* fs_write_atomic: a temp file that mkostemp makes 0600 before any byte is
+/* fs_write_atomic: a temp file created 0600 before any byte is
  * written (the server runs under umask 077), fsync, a rename that never
  * replaces, then an fsync of the folder, whose entry must reach the disk
  * too, or a crash can lose the file after we have wrapped keys under it.

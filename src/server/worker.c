@@ -22,8 +22,8 @@ static int tls_load(struct srv *s, struct pki_err *err)
     struct stat st;
     SSL_CTX *ctx;
 
-    if (srv_path(s, "server.crt", crt, sizeof(crt), err) != 0 ||
-        srv_path(s, "server.key", key, sizeof(key), err) != 0)
+    if (srv_path(s, SRV_TLS_CRT, crt, sizeof(crt), err) != 0 ||
+        srv_path(s, SRV_TLS_KEY, key, sizeof(key), err) != 0)
         return err->code;
     /* Noted before reading: a file replaced meanwhile is loaded again. */
     if (stat(crt, &st) != 0)
@@ -89,7 +89,7 @@ static void tls_follow(void *arg)
     struct stat st;
 
     if (s->opt->insecure_http || s->tls == NULL ||
-        srv_path(s, "server.crt", crt, sizeof(crt), &err) != 0 || stat(crt, &st) != 0)
+        srv_path(s, SRV_TLS_CRT, crt, sizeof(crt), &err) != 0 || stat(crt, &st) != 0)
         return;
     if (st.st_ino == s->tls_ino && st.st_mtim.tv_sec == s->tls_mtime.tv_sec &&
         st.st_mtim.tv_nsec == s->tls_mtime.tv_nsec)

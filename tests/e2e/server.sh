@@ -15,7 +15,8 @@ mkdir -p "$W"
 check "server starts and bootstraps" srv_start "$D"
 has "it says where it listens" "$(cat "$T_TMP/server.err")" "listening on https://127\.0\.0\.1:[0-9]+"
 mode_is "data dir is 0700" "$D" 700
-for f in operator.token store.key server.key pkictl.db audit.log; do
+mode_is "tls/ (the API certificate's folder) is 0700" "$D/tls" 700
+for f in operator.token store.key tls/server.key pkictl.db audit.log; do
     mode_is "$f is 0600" "$D/$f" 600
 done
 exists "ca.pem is written" "$D/ca.pem"
@@ -307,7 +308,19 @@ srv_stop
 is_eq "clean stop: exit 0" "$SRV_RC" 0
 absent "server.addr removed on stop" "$D/server.addr"
 cp "$D/operator.token" "$W/op.before"
+# A data dir from before tls/: its server.crt/server.key at the top are moved into tls/,
+# and the server presents the same certificate.
+api_cert_fp() { # the SHA-256 fingerprint of the certificate the server presents
+    timeout 15 openssl s_client -connect "${SRV_URL#https://}" -CAfile "$D/ca.pem" \
+        -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256
+}
+FP_BEFORE=$(openssl x509 -in "$D/tls/server.crt" -noout -fingerprint -sha256)
+mv "$D/tls/server.crt" "$D/tls/server.key" "$D/" && rmdir "$D/tls"
 check "server restarts on the same data dir" srv_start "$D"
+exists "old layout: server.crt moved into tls/" "$D/tls/server.crt"
+absent "old layout: no server.key left at the top" "$D/server.key"
+mode_is "old layout: tls/server.key keeps 0600" "$D/tls/server.key" 600
+is_eq "old layout: the same API certificate is served" "$(api_cert_fp)" "$FP_BEFORE"
 api GET /v1/connect/ca/roots
 is_eq "same active root after restart" "$(jget "$API_BODY" 'd["ActiveRootID"]')" "$ROOT2"
 is_eq "same trust domain after restart" "$(jget "$API_BODY" 'd["TrustDomain"]')" "$TD"

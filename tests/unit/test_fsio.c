@@ -1,6 +1,6 @@
 /* test_fsio.c - atomic writes, their modes and refusals, bounded reads.
  *
- * Linked with -Wl,--wrap=write,--wrap=mkostemp(64) (see meson.build): the
+ * Linked with -Wl,--wrap=write,--wrap=open(64) (see meson.build): the
  * wrappers record the mode a file has when it is created and each time data
  * is written to it, and can make a chosen write() fail.
  */
@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -24,10 +25,10 @@
 
 ssize_t __real_write(int fd, const void *buf, size_t n);
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
-int __real_mkostemp(char *tmpl, int flags);
-int __wrap_mkostemp(char *tmpl, int flags);
-int __real_mkostemp64(char *tmpl, int flags);
-int __wrap_mkostemp64(char *tmpl, int flags);
+int __real_open(const char *path, int flags, ...);
+int __wrap_open(const char *path, int flags, ...);
+int __real_open64(const char *path, int flags, ...);
+int __wrap_open64(const char *path, int flags, ...);
 
 static int watching;           /* record modes only while a test asks */
 static mode_t created_modes[8];
@@ -58,22 +59,34 @@ ssize_t __wrap_write(int fd, const void *buf, size_t n)
     return __real_write(fd, buf, n);
 }
 
-int __wrap_mkostemp(char *tmpl, int flags)
+/* A file created (O_CREAT): its mode right after the open. */
+static int opened(int fd, int flags)
 {
-    int fd = __real_mkostemp(tmpl, flags);
-
-    if (watching && fd >= 0)
+    if (watching && fd >= 0 && (flags & O_CREAT))
         record(created_modes, &ncreated, 8, fd);
     return fd;
 }
 
-int __wrap_mkostemp64(char *tmpl, int flags)
+int __wrap_open(const char *path, int flags, ...)
 {
-    int fd = __real_mkostemp64(tmpl, flags);
+    va_list ap;
+    mode_t mode;
 
-    if (watching && fd >= 0)
-        record(created_modes, &ncreated, 8, fd);
-    return fd;
+    va_start(ap, flags);
+    mode = (flags & O_CREAT) ? (mode_t)va_arg(ap, int) : 0;
+    va_end(ap);
+    return opened(__real_open(path, flags, mode), flags);
+}
+
+int __wrap_open64(const char *path, int flags, ...)
+{
+    va_list ap;
+    mode_t mode;
+
+    va_start(ap, flags);
+    mode = (flags & O_CREAT) ? (mode_t)va_arg(ap, int) : 0;
+    va_end(ap);
+    return opened(__real_open64(path, flags, mode), flags);
 }
 
 static void watch(int fail_at)
