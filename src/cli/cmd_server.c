@@ -37,6 +37,9 @@ static const char server_usage[] =
     "  --pin-cpus            keep worker i and its signer on the i-th CPU this process\n"
     "                        may use (round robin): their messages then wake no other\n"
     "                        CPU. For a machine that runs mainly this server\n"
+    "  --no-sandbox          do not confine workers and signers with Landlock (by\n"
+    "                        default a worker cannot read the store key, nor a\n"
+    "                        signer any file; see docs/server.md, \"Confinement\")\n"
     "  --insecure-http       plain HTTP instead of HTTPS (local tests only)\n"
     "  -h, --help            show this help\n"
     "\n"
@@ -66,7 +69,8 @@ static int parse_int(const char *flag, const char *v, int lo, int hi, int *out)
 }
 
 enum { OPT_DATA_DIR = 256, OPT_LISTEN, OPT_ADVERTISE, OPT_DOMAIN, OPT_DC, OPT_KEY_TYPE,
-       OPT_KEY_BITS, OPT_STORE_KEY, OPT_TIMEOUT, OPT_INSECURE, OPT_WORKERS, OPT_PIN };
+       OPT_KEY_BITS, OPT_STORE_KEY, OPT_TIMEOUT, OPT_INSECURE, OPT_WORKERS, OPT_PIN,
+       OPT_NO_SANDBOX };
 
 static const struct option server_opts[] = {
     {"data-dir", required_argument, NULL, OPT_DATA_DIR},
@@ -81,6 +85,7 @@ static const struct option server_opts[] = {
     {"insecure-http", no_argument, NULL, OPT_INSECURE},
     {"workers", required_argument, NULL, OPT_WORKERS},
     {"pin-cpus", no_argument, NULL, OPT_PIN},
+    {"no-sandbox", no_argument, NULL, OPT_NO_SANDBOX},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -108,6 +113,7 @@ static int parse_flags(int argc, char **argv, struct srv_options *o)
         case OPT_INSECURE: o->insecure_http = 1; break;
         case OPT_WORKERS: rc = parse_int("--workers", optarg, 1, 16, &o->workers); break;
         case OPT_PIN: o->pin_cpus = 1; break;
+        case OPT_NO_SANDBOX: o->no_sandbox = 1; break;
         case 'h': fputs(server_usage, stdout); return -1;
         default:
             return cli_usage_error("server: unknown or incomplete option \"%s\" (see pkictl "

@@ -259,7 +259,9 @@ int srv_state_open(struct srv *s, int may_bootstrap, struct pki_err *err)
         return pki_err_set(err, PKI_ERR_NOTFOUND, "store key %s is missing: the CA keys in the store "
                            "cannot be decrypted without it; restore it, or give its place "
                            "with --store-key-file", keypath);
-    s->signer = srv_signer_start(keypath, fresh, err);
+    s->signer = srv_signer_start(keypath, (fresh ? SRV_SIGNER_CREATE : 0) |
+                                              (s->opt->no_sandbox ? 0 : SRV_SIGNER_CONFINE),
+                                 err);
     if (s->signer == NULL || srv_provider_get("consul", s->signer, &s->prov, err) != 0)
         return err->code;
     if (srv_path(s, "audit.log", path, sizeof(path), err) != 0)

@@ -59,6 +59,7 @@ struct srv_options {
     int request_timeout_ms;      /* default 10000 */
     int workers;                 /* worker processes; 0: one per CPU (at most 8) */
     int pin_cpus;                /* worker i and its signer on the i-th allowed CPU */
+    int no_sandbox;              /* no Landlock confinement (sandbox.h) */
     /* Called once listening, with the URL (the CLI prints it). */
     void (*on_listening)(void *arg, const char *url);
     void *arg;

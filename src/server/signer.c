@@ -105,7 +105,7 @@ static int call(struct srv_signer *s, struct srv__msg *m, struct srv__rd *r, str
     return reply_status(r, n, s->buf, err);
 }
 
-static int fork_signer(struct srv_signer *s, const char *path, int create, struct pki_err *err)
+static int fork_signer(struct srv_signer *s, const char *path, int flags, struct pki_err *err)
 {
     int sv[2];
 
@@ -119,14 +119,14 @@ static int fork_signer(struct srv_signer *s, const char *path, int create, struc
     }
     if (s->pid == 0) {
         close(sv[0]);
-        srv__signer_child(sv[1], path, create);
+        srv__signer_child(sv[1], path, flags);
     }
     close(sv[1]);
     s->fd = sv[0];
     return PKI_OK;
 }
 
-struct srv_signer *srv_signer_start(const char *store_key_path, int create,
+struct srv_signer *srv_signer_start(const char *store_key_path, int flags,
                                     struct pki_err *err)
 {
     struct srv_signer *s = OPENSSL_zalloc(sizeof(*s));
@@ -143,7 +143,7 @@ struct srv_signer *srv_signer_start(const char *store_key_path, int create,
         return NULL;
     }
     s->fd = -1;
-    if (fork_signer(s, store_key_path, create, err) != PKI_OK) {
+    if (fork_signer(s, store_key_path, flags, err) != PKI_OK) {
         OPENSSL_free(s->rbuf);
         OPENSSL_free(s->buf);
         OPENSSL_free(s);

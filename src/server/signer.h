@@ -24,12 +24,16 @@
 
 struct srv_signer;
 
+/* srv_signer_start flags. */
+#define SRV_SIGNER_CREATE 1  /* create the store key file if it is absent */
+#define SRV_SIGNER_CONFINE 2 /* once the key is read, the signer opens no file (sandbox.h) */
+
 /* Forks the signer. It reads the 32-byte store key from store_key_path
  * (which must be a regular file of mode 0600 or stricter owned by us);
- * when create is set and the file is absent it creates it (O_EXCL, 0600,
- * random bytes, fsync file and folder). The front end never reads it.
- * Fails (with the signer's message) if the key cannot be read. */
-PKI_MUST_CHECK struct srv_signer *srv_signer_start(const char *store_key_path, int create,
+ * with SRV_SIGNER_CREATE, when the file is absent it creates it (O_EXCL,
+ * 0600, random bytes, fsync file and folder). The front end never reads
+ * it. Fails (with the signer's message) if the key cannot be read. */
+PKI_MUST_CHECK struct srv_signer *srv_signer_start(const char *store_key_path, int flags,
                                                    struct pki_err *err);
 
 /* Asks the signer to exit, waits for it, frees. */

@@ -18,6 +18,8 @@
 
 #include <openssl/crypto.h>
 
+#include "sandbox.h"
+#include "signer.h"
 #include "signer_child.h"
 #include "signer_keyfile.h"
 #include "signer_proto.h"
@@ -96,7 +98,7 @@ static void serve(struct srv__child *c)
     }
 }
 
-void srv__signer_child(int fd, const char *store_key_path, int create)
+void srv__signer_child(int fd, const char *store_key_path, int flags)
 {
     static struct srv__child c; /* static: not in a stack frame another call reuses */
     struct pki_err err;
@@ -115,7 +117,11 @@ void srv__signer_child(int fd, const char *store_key_path, int create)
     if (c.in == NULL || c.out == NULL)
         rc = pki_err_set(&err, PKI_ERR_INTERNAL, "signer: out of memory");
     else
-        rc = srv__store_key_load(store_key_path, create, c.store_key, &err);
+        rc = srv__store_key_load(store_key_path, flags & SRV_SIGNER_CREATE, c.store_key, &err);
+    /* It never opens a file again: keys come and go over the socket. */
+    if (rc == PKI_OK && (flags & SRV_SIGNER_CONFINE) &&
+        (rc = srv_sandbox_apply(SRV_SANDBOX_SIGNER, NULL, &err)) > 0)
+        rc = PKI_OK;
     /* The first message tells the front end whether we are ready. */
     if (rc != PKI_OK)
         reply_error(&m, start, &err);

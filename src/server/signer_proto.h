@@ -70,8 +70,9 @@ long srv__recv(int fd, unsigned char *buf, size_t cap);
 /* srv__recv with recvmsg flags (MSG_DONTWAIT: -1 with EAGAIN when empty). */
 long srv__recv_flags(int fd, unsigned char *buf, size_t cap, int flags);
 
-/* The signer process: serves fd until EOF or STOP, then _exit. */
+/* The signer process: serves fd until EOF or STOP, then _exit. flags:
+ * SRV_SIGNER_* (signer.h). */
 __attribute__((noreturn)) void srv__signer_child(int fd, const char *store_key_path,
-                                                 int create);
+                                                 int flags);
 
 #endif

@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include <openssl/err.h>
 
+#include "sandbox.h"
 #include "server.h"
 
 #define SRV_TICK_SECONDS 60
@@ -224,6 +226,41 @@ static int pin_cpu(int index, struct pki_err *err)
     return PKI_OK;
 }
 
+/* Before the first request: from now on this worker reads only DATA/tls
+ * (sandbox.h). Worker 0 says what the kernel allowed. */
+static int confine(struct srv *s, struct pki_err *err)
+{
+    const char *now = getenv("PKICTL_NOW");
+    char clock_dir[SRV_PATH_MAX] = "";
+    int abi;
+
+    /* The tests' clock file (srv_now): its folder stays readable. */
+    if (now != NULL && now[0] == '@' && strlen(now + 1) < sizeof(clock_dir)) {
+        char *slash;
+
+        snprintf(clock_dir, sizeof(clock_dir), "%s", now + 1);
+        slash = strrchr(clock_dir, '/');
+        if (slash == NULL)
+            snprintf(clock_dir, sizeof(clock_dir), ".");
+        else if (slash == clock_dir)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    }
+    abi = srv_sandbox_apply_ex(SRV_SANDBOX_WORKER, s->dir, clock_dir[0] ? clock_dir : NULL, err);
+
+    if (abi < 0)
+        return abi;
+    if (s->worker == 0 && abi == 0)
+        fprintf(stderr, "pkictl server: this kernel has no Landlock: workers and signers are not "
+                        "confined, a worker taken over could read the store key "
+                        "(docs/server.md, \"Confinement\")\n");
+    else if (s->worker == 0)
+        fprintf(stderr, "pkictl server: workers and signers confined with Landlock (ABI %d)\n",
+                abi);
+    return 0;
+}
+
 int srv_worker_main(struct srv *s, int index, int fd)
 {
     pid_t parent = getppid();
@@ -244,6 +281,8 @@ int srv_worker_main(struct srv *s, int index, int fd)
         rc = srv_state_open(s, 0, &err);
     if (rc == 0 && !s->opt->insecure_http)
         rc = tls_load(s, &err);
+    if (rc == 0 && !s->opt->no_sandbox)
+        rc = confine(s, &err);
     if (rc == 0)
         rc = serve(s, fd, &err);
     if (rc != 0)

@@ -115,9 +115,12 @@ static int set_pragmas(struct sq_store *s, struct pki_err *err)
     if (rc != 0)
         return rc;
     /* FULL: a committed rotation or token survives a power cut (WAL's
-     * default NORMAL may lose the last commits). */
-    if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", NULL, NULL,
-                     NULL) != SQLITE_OK)
+     * default NORMAL may lose the last commits). temp_store MEMORY: no
+     * temporary file is ever opened outside the data dir (a confined server
+     * worker could not; the store's statements are small). */
+    if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                            "PRAGMA temp_store = MEMORY",
+                     NULL, NULL, NULL) != SQLITE_OK)
         return store__sq_fail(s, store__sq_code(s), "cannot set the store's PRAGMAs", err);
     return PKI_OK;
 }

@@ -16,6 +16,18 @@ check "server starts and bootstraps" srv_start "$D"
 has "it says where it listens" "$(cat "$T_TMP/server.err")" "listening on https://127\.0\.0\.1:[0-9]+"
 mode_is "data dir is 0700" "$D" 700
 mode_is "tls/ (the API certificate's folder) is 0700" "$D/tls" 700
+# Confinement (docs/server.md): the server says what the kernel allowed, as the kernel says it.
+LL_ABI=$(python3 -c 'import ctypes; print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))')
+if [ "$LL_ABI" -ge 1 ]; then
+    has "workers and signers are confined (Landlock ABI $LL_ABI)" "$(cat "$T_TMP/server.err")" \
+        "workers and signers confined with Landlock \(ABI $LL_ABI\)"
+    for p in $(srv_worker_pids) $(srv_signer_pids); do
+        has "process $p: no_new_privs" "$(cat /proc/"$p"/status)" "NoNewPrivs:[[:space:]]+1"
+    done
+else
+    has "no Landlock here: the server says it is not confined" "$(cat "$T_TMP/server.err")" \
+        "has no Landlock: workers and signers are not confined"
+fi
 for f in operator.token store.key tls/server.key pkictl.db audit.log; do
     mode_is "$f is 0600" "$D/$f" 600
 done
@@ -329,6 +341,11 @@ api GET /v1/agent/connect/ca/leaf/web "$OP"
 is_eq "leaf after restart" "$API_CODE" 200
 D2_OUT=$("$PKICTL" server --data-dir="$D" --listen=127.0.0.1:0 2>&1)
 has "a second server on the same dir is refused" "$D2_OUT" "another pkictl server"
+srv_stop
+check "--no-sandbox: the server starts" srv_start "$D" --no-sandbox
+lacks "--no-sandbox: nothing is confined" "$(cat "$T_TMP/server.err")" "confined with Landlock"
+api GET /v1/agent/connect/ca/leaf/web "$OP"
+is_eq "--no-sandbox: leaf" "$API_CODE" 200
 srv_stop
 
 # ---- audit log
