@@ -2,18 +2,29 @@
 # Source it; every script is its own process and ends with `finish`.
 #   PKICTL   the pkictl binary under test (meson sets it)
 # Each check prints "ok - what" or "not ok - what"; finish prints
-# "N passed, N failed" and exits non-zero if anything failed.
+# "N passed, N failed" and exits non-zero if anything failed. The failures are
+# listed again just before that line, so a log cut to its last lines still names them.
 set -u
 PKICTL=${PKICTL:?PKICTL must name the pkictl binary under test}
 T_PASS=0
 T_FAIL=0
+T_FAILS=""
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pkictl-test.XXXXXX")
 trap 'rm -rf "$T_TMP"' EXIT
 export PKICTL_SKIP_KEY_PERMISSION_CHECK=
 unset PKICTL_CA_KEY PKICTL_CERTS_DIR PKICTL_NOW
 
 ok()     { T_PASS=$((T_PASS + 1)); echo "ok - $1"; }
-not_ok() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $1"; [ $# -gt 1 ] && printf '    %s\n' "$2"; return 0; }
+not_ok() {
+    T_FAIL=$((T_FAIL + 1))
+    echo "not ok - $1"
+    T_FAILS+="not ok - $1"$'\n'
+    if [ $# -gt 1 ]; then
+        printf '    %s\n' "$2"
+        T_FAILS+="    $(printf '%s' "$2" | head -c 600)"$'\n'
+    fi
+    return 0
+}
 
 # check "what it proves" cmd args...: passes when cmd exits 0.
 check() {
@@ -65,6 +76,7 @@ snapshot() {
 mode_of() { stat -c '%a' "$1"; }
 
 finish() {
+    [ "$T_FAIL" -eq 0 ] || printf 'failures again (of %d):\n%s' "$T_FAIL" "$T_FAILS"
     echo "$T_PASS passed, $T_FAIL failed"
     [ "$T_FAIL" -eq 0 ]
 }

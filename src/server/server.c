@@ -445,11 +445,29 @@ static int start_workers(struct srv *s, int fd, pid_t *pids, int n, struct pki_e
     return 0;
 }
 
+/* Reads the readiness pipe until every worker has closed its end: each
+ * writes one byte once it serves (signer forked, TLS loaded, confined), and
+ * one that fails at start dies without it. Returns how many are ready. */
+static int wait_ready(int fd)
+{
+    char buf[SRV_WORKERS_MAX];
+    int ready = 0;
+    ssize_t r;
+
+    while ((r = read(fd, buf, sizeof(buf))) != 0) {
+        if (r < 0 && errno != EINTR)
+            break;
+        if (r > 0)
+            ready += (int)r;
+    }
+    return ready;
+}
+
 static int run_workers(struct srv *s, struct pki_err *err)
 {
     pid_t pids[SRV_WORKERS_MAX] = {0};
     char url[300], addr[80], path[SRV_PATH_MAX];
-    int n = worker_count(s->opt), fd = -1, rc;
+    int n = worker_count(s->opt), fd = -1, rp[2], ready = 0, rc;
     sigset_t set, old;
 
     rc = srv_net_bind(s->opt->listen != NULL ? s->opt->listen : "127.0.0.1:8555", &fd, err);
@@ -464,14 +482,27 @@ static int run_workers(struct srv *s, struct pki_err *err)
     sigaddset(&set, SIGCHLD);
     sigprocmask(SIG_BLOCK, &set, &old);
     s->shared->nworkers = n;
+    if (pipe2(rp, O_CLOEXEC) != 0) {
+        close(fd);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return pki_err_set(err, PKI_ERR_INTERNAL, "pipe: %s", strerror(errno));
+    }
+    s->ready_fd = rp[1];
     rc = start_workers(s, fd, pids, n, err);
+    s->ready_fd = -1;
     close(fd);
-    if (rc == 0)
+    close(rp[1]);
+    /* The address is announced only once every worker serves; if one failed
+     * at start, nothing is announced and supervise() reports its exit. */
+    if (rc == 0 && (ready = wait_ready(rp[0]) == n))
         rc = write_addr(s, url, err);
+    close(rp[0]);
     if (rc == 0) {
-        audit_event(s, "server.start", json_pack("{s:s,s:i}", "listen", addr, "workers", n));
-        if (s->opt->on_listening != NULL)
-            s->opt->on_listening(s->opt->arg, url);
+        if (ready) {
+            audit_event(s, "server.start", json_pack("{s:s,s:i}", "listen", addr, "workers", n));
+            if (s->opt->on_listening != NULL)
+                s->opt->on_listening(s->opt->arg, url);
+        }
         rc = supervise(pids, n, err);
     } else {
         kill_all(pids, n, SIGKILL);
@@ -493,6 +524,7 @@ int srv_run(const struct srv_options *opt, struct pki_err *err)
     memset(&s, 0, sizeof(s));
     s.opt = opt;
     s.lock_fd = -1;
+    s.ready_fd = -1;
     s.worker = -1;
     srv_ca_config_default(&s.config);
     umask(077);

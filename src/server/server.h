@@ -93,6 +93,7 @@ struct srv {
     time_t signing_not_before, signing_not_after, root_not_after;
     uint64_t audit_unsynced;       /* issuance lines since the last checkpoint */
     int lock_fd;
+    int ready_fd;                  /* a worker: written once it serves (-1 after, or in the supervisor) */
     int fatal;                     /* the worker must stop (its signer died) */
     struct pki_csr_verifier *csrv; /* the sign endpoint's CSR reader (csrfast.h) */
     uint64_t gen_seen;             /* shared->store_gen the cache was loaded at */

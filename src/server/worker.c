@@ -261,6 +261,19 @@ static int confine(struct srv *s, struct pki_err *err)
     return 0;
 }
 
+/* Tells the supervisor this worker serves (server.c, wait_ready): one byte,
+ * then the end is closed. A worker that fails before never writes it. */
+static void announce_ready(struct srv *s)
+{
+    ssize_t r;
+
+    do
+        r = write(s->ready_fd, "r", 1);
+    while (r < 0 && errno == EINTR);
+    close(s->ready_fd);
+    s->ready_fd = -1;
+}
+
 int srv_worker_main(struct srv *s, int index, int fd)
 {
     pid_t parent = getppid();
@@ -283,6 +296,10 @@ int srv_worker_main(struct srv *s, int index, int fd)
         rc = tls_load(s, &err);
     if (rc == 0 && !s->opt->no_sandbox)
         rc = confine(s, &err);
+    if (rc == 0) {
+        srv_test_kill_at("worker:ready");
+        announce_ready(s);
+    }
     if (rc == 0)
         rc = serve(s, fd, &err);
     if (rc != 0)

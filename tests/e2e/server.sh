@@ -16,6 +16,9 @@ check "server starts and bootstraps" srv_start "$D"
 has "it says where it listens" "$(cat "$T_TMP/server.err")" "listening on https://127\.0\.0\.1:[0-9]+"
 mode_is "data dir is 0700" "$D" 700
 mode_is "tls/ (the API certificate's folder) is 0700" "$D/tls" 700
+# server.addr is written once every worker serves: each has its signer by then.
+is_eq "when the address is written, each worker has forked its signer" \
+    "$(srv_signer_pids | wc -l)" "$(srv_worker_pids | wc -l)"
 # Confinement (docs/server.md): the server says what the kernel allowed, as the kernel says it.
 LL_ABI=$(python3 -c 'import ctypes; print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))')
 if [ "$LL_ABI" -ge 1 ]; then

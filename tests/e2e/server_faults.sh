@@ -832,6 +832,24 @@ absent "... no new store.key was made" "$D9/store.key"
 head -c 32 /dev/urandom >"$D9/store.key"; chmod 600 "$D9/store.key"
 srv_refuses "another store.key" "decrypt|store key|wrapped" "$D9"
 mv "$W/store.key.saved" "$D9/store.key"
+# DIR/tls holds the API key: a real 0700 folder or no start.
+mv "$D9/tls" "$W/tls.saved"
+: >"$D9/tls"
+srv_refuses "tls is a file" "/tls: not a directory" "$D9"
+rm "$D9/tls"
+ln -s "$W/tls.saved" "$D9/tls"
+srv_refuses "tls is a symlink" "/tls: not a directory" "$D9"
+rm "$D9/tls"
+mv "$W/tls.saved" "$D9/tls"
+chmod 770 "$D9/tls"
+srv_refuses "tls mode 0770" "/tls: writable by group.*chmod 700" "$D9"
+mode_is "... its mode is left as it was" "$D9/tls" 770
+chmod 700 "$D9/tls"
+# The address is written once every worker serves: one that dies before (here
+# at the test hook, just before it would say it is ready) announces nothing.
+PKICTL_TEST_KILL_AT=worker:ready srv_refuses "a worker dies before it serves" \
+    "worker [0-9]+ was killed by signal 9; stopping the server" "$D9" --workers=2
+lacks "... it never said it listens" "$(cat "$T_TMP/.err")" "listening on"
 check "with the right store.key it starts again" srv_start "$D9"
 api GET /v1/connect/ca/roots
 is_eq "... the same root" "$(jget "$API_BODY" 'd["ActiveRootID"]')" "$B_ROOT"
