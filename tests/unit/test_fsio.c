@@ -67,27 +67,21 @@ static int opened(int fd, int flags)
     return fd;
 }
 
-int __wrap_open(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = (flags & O_CREAT) ? (mode_t)va_arg(ap, int) : 0;
-    va_end(ap);
-    return opened(__real_open(path, flags, mode), flags);
-}
-
-int __wrap_open64(const char *path, int flags, ...)
-{
-    va_list ap;
-    mode_t mode;
-
-    va_start(ap, flags);
-    mode = (flags & O_CREAT) ? (mode_t)va_arg(ap, int) : 0;
-    va_end(ap);
-    return opened(__real_open64(path, flags, mode), flags);
-}
+/* open() and open64() (the name _FILE_OFFSET_BITS=64 picks) wrapped alike:
+ * the mode argument exists only with O_CREAT. */
+#define WRAP_OPEN(wrap, real)                                        \
+    int wrap(const char *path, int flags, ...)                       \
+    {                                                                \
+        va_list ap;                                                  \
+        mode_t mode;                                                 \
+                                                                     \
+        va_start(ap, flags);                                         \
+        mode = (flags & O_CREAT) ? (mode_t)va_arg(ap, int) : 0;      \
+        va_end(ap);                                                  \
+        return opened(real(path, flags, mode), flags);               \
+    }
+WRAP_OPEN(__wrap_open, __real_open)
+WRAP_OPEN(__wrap_open64, __real_open64)
 
 static void watch(int fail_at)
 {
