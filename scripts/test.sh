@@ -3,7 +3,8 @@
 #   1. a normal build: unit (cmocka), e2e (the real binary), interop
 #      (openssl, GnuTLS certtool, PostgreSQL mutual TLS)
 #   2. the same suites built with AddressSanitizer + UndefinedBehaviorSanitizer
-#   3. the libFuzzer targets, each for FUZZ_SECONDS (default 20) on its corpus
+#   3. a release build (no test hooks): unit tests and the e2e/interop scripts that need none
+#   4. the libFuzzer targets, each for FUZZ_SECONDS (default 20) on its corpus
 # and prints "N passed, N failed" over all of them. Exit status 0 only if all pass.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +36,11 @@ SETUP=(--buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
        "-Dc_args=-fno-sanitize-recover=all -fno-omit-frame-pointer")
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite "tests under ASan+UBSan" build-asan --num-processes 2
+
+# What gets deployed: -O3, NDEBUG and no test hooks (unit tests, the e2e and interop
+# scripts that need no hook, and no_test_hooks: PKICTL_NOW and PKICTL_TEST_KILL_AT refused).
+SETUP=(--buildtype=release)
+run_suite "release build (no test hooks)" build-release --num-processes 2
 
 SETUP=(-Dfuzz=true -Dtests=false)
 CC=clang run_suite "fuzz targets (${FUZZ_SECONDS:-20}s each)" build-fuzz --suite fuzz

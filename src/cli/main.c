@@ -118,8 +118,28 @@ static int run_http_command(int argc, char **argv)
     return rc;
 }
 
+/* A build without test hooks (meson -Dtest_hooks, off in release builds)
+ * would ignore these; a clock or a kill the caller asked for and did not
+ * get is refused rather than silently not done. */
+static int refuse_test_hooks(void)
+{
+    static const char *const hooks[] = {"PKICTL_NOW", "PKICTL_TEST_KILL_AT"};
+
+    for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+        const char *v = getenv(hooks[i]);
+
+        if (v != NULL && v[0] != '\0')
+            return cli_usage_error("%s is set, but this pkictl is built without test hooks "
+                                   "(a release build, or meson -Dtest_hooks=disabled); unset it",
+                                   hooks[i]);
+    }
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
+    int rc;
+
     /* pkictl needs no openssl.cnf: skipping it saves start-up time and keeps
      * a system-wide config from changing what we generate. */
     OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
@@ -131,9 +151,12 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("pkictl %s (%s)\n", PKICTL_VERSION, OpenSSL_version(OPENSSL_VERSION));
+        printf("pkictl %s (%s)%s\n", PKICTL_VERSION, OpenSSL_version(OPENSSL_VERSION),
+               PKICTL_TEST_HOOKS ? ", with test hooks" : "");
         return EXIT_OK;
     }
+    if (!PKICTL_TEST_HOOKS && (rc = refuse_test_hooks()) != EXIT_OK)
+        return rc;
     if (uses_http(argc, argv))
         return run_http_command(argc, argv);
     if (strcmp(argv[1], "cert") == 0)
