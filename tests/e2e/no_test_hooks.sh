@@ -4,6 +4,8 @@
 # disk, never silently ignored; without them the CLI and the server work.
 # Registered only in such builds (tests/e2e/meson.build).
 . "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/server_lib.sh"
+unset PKICTL_NOW   # server_lib.sh's test clock: a hook this build does not have
 
 pk_ok "--version exits 0" --version
 lacks "--version does not say 'with test hooks'" "$(cat "$T_TMP/.out")" "test hooks"
@@ -28,18 +30,10 @@ unset PKICTL_NOW
 check "... the CA is valid now" openssl x509 -in "$C/ca.crt" -noout -checkend 0
 
 # The server, unhooked: starts, serves the roots over TLS, stops cleanly.
-"$PKICTL" server --data-dir="$D" --listen=127.0.0.1:0 >"$T_TMP/server.out" 2>"$T_TMP/server.err" &
-SRV=$!
-for i in $(seq 1 200); do
-    [ -s "$D/server.addr" ] && break
-    kill -0 "$SRV" 2>/dev/null || break
-    sleep 0.05
-done
-URL=$(cat "$D/server.addr" 2>/dev/null)
-has "server: listening on https://" "$URL" '^https://127\.0\.0\.1:[0-9]+$'
-is_eq "server: roots 200 over TLS" \
-    "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --cacert "$D/ca.pem" "$URL/v1/connect/ca/roots")" 200
-kill -TERM "$SRV"
-wait "$SRV"
-is_eq "server: SIGTERM, exit 0" "$?" 0
+check "server: starts" srv_start "$D"
+has "server: listening on https://" "$SRV_URL" '^https://127\.0\.0\.1:[0-9]+$'
+api GET /v1/connect/ca/roots
+is_eq "server: roots 200 over TLS" "$API_CODE" 200
+srv_stop
+is_eq "server: SIGTERM, exit 0" "$SRV_RC" 0
 finish
