@@ -168,12 +168,7 @@ lacks "token list has no secrets" "$(cat "$API_BODY")" "SecretID|$WEB"
 has "token list has the accessor" "$(cat "$API_BODY")" "$WEB_ACC"
 
 # ---- sign a CSR
-csr_for() { # NAME URI [more -addext]
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/$1.key" \
-        -subj "/CN=$1" -addext "subjectAltName=$2" -out "$W/$1.csr" 2>/dev/null
-    python3 -c 'import json,sys; print(json.dumps({"CSR": open(sys.argv[1]).read()}))' "$W/$1.csr" >"$W/$1.req"
-}
-csr_for web "URI:spiffe://$TD/ns/default/dc/dc1/svc/web,DNS:web.internal"
+csr_req web "URI:spiffe://$TD/ns/default/dc/dc1/svc/web,DNS:web.internal"
 api POST /v1/connect/ca/sign "$WEB" "$W/web.req"
 is_eq "sign: 200 for its own service" "$API_CODE" 200
 cp "$API_BODY" "$W/sign1.json"
@@ -182,16 +177,16 @@ check "signed leaf verifies" openssl verify -CAfile "$W/root0.pem" -untrusted "$
 is_eq "signed leaf has the CSR's key" "$(cpub "$W/sign1.crt")" "$(kpub "$W/web.key")"
 has "signed leaf keeps the DNS SAN" "$(cext "$W/sign1.crt" subjectAltName)" "DNS:web.internal"
 is_eq "sign answer has no private key" "$(jget "$W/sign1.json" '"PrivateKeyPEM" in d')" false
-csr_for db "URI:spiffe://$TD/ns/default/dc/dc1/svc/db"
+csr_req db "URI:spiffe://$TD/ns/default/dc/dc1/svc/db"
 api POST /v1/connect/ca/sign "$WEB" "$W/db.req"
 is_eq "sign: CSR for another service refused (403)" "$API_CODE" 403
-csr_for evil "URI:spiffe://other.consul/ns/default/dc/dc1/svc/web"
+csr_req evil "URI:spiffe://other.consul/ns/default/dc/dc1/svc/web"
 api POST /v1/connect/ca/sign "$OP" "$W/evil.req"
 is_eq "sign: foreign trust domain refused (400)" "$API_CODE" 400
-csr_for nouri "DNS:web.internal"
+csr_req nouri "DNS:web.internal"
 api POST /v1/connect/ca/sign "$OP" "$W/nouri.req"
 is_eq "sign: CSR without a URI SAN refused" "$API_CODE" 400
-csr_for ip "URI:spiffe://$TD/ns/default/dc/dc1/svc/web,IP:10.0.0.1"
+csr_req ip "URI:spiffe://$TD/ns/default/dc/dc1/svc/web,IP:10.0.0.1"
 api POST /v1/connect/ca/sign "$OP" "$W/ip.req"
 is_eq "sign: IP SAN refused" "$API_CODE" 400
 printf '{"CSR": "-----BEGIN CERTIFICATE REQUEST-----\\nAAAA\\n-----END CERTIFICATE REQUEST-----\\n"}' >"$W/bad.req"
@@ -453,11 +448,11 @@ leaf_files "$API_BODY" "$W/own-leaf"
 check "leaf under the supplied root verifies with it" openssl verify -CAfile "$W/own.pem" -untrusted "$W/own-leaf.chain" "$W/own-leaf.crt"
 check "... and with the previous root (cross-signed)" openssl verify -CAfile "$W/r3old.pem" -untrusted "$W/own-leaf.chain" "$W/own-leaf.crt"
 # Under that root a CSR's DNS names must pass its constraints (DNS:localhost only).
-csr_for ncout "URI:spiffe://$TD3/ns/default/dc/dc1/svc/web,DNS:web.internal"
+csr_req ncout "URI:spiffe://$TD3/ns/default/dc/dc1/svc/web,DNS:web.internal"
 api POST /v1/connect/ca/sign "$OP3" "$W/ncout.req"
 is_eq "sign under a constrained root: a DNS name it does not permit refused (400)" "$API_CODE" 400
 has "... naming it" "$(cat "$API_BODY")" "the active root's name constraints do not permit DNS:web\.internal, a name of the CSR"
-csr_for ncin "URI:spiffe://$TD3/ns/default/dc/dc1/svc/web,DNS:localhost"
+csr_req ncin "URI:spiffe://$TD3/ns/default/dc/dc1/svc/web,DNS:localhost"
 api POST /v1/connect/ca/sign "$OP3" "$W/ncin.req"
 is_eq "sign under a constrained root: a permitted DNS name signed" "$API_CODE" 200
 leaf_files "$API_BODY" "$W/ncin"

@@ -78,11 +78,6 @@ leaf_split() { # JSON PREFIX: PREFIX.crt (leaf), PREFIX.chain (the rest of CertP
     jget "$1" 'd["CertPEM"]' >"$2.all"
     awk -v a="$2.crt" -v b="$2.chain" '/BEGIN CERT/{n++} {print > (n==1 ? a : b)}' "$2.all"
 }
-csr_req() { # NAME URI: W/NAME.req is {"CSR": PEM}
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/$1.key" \
-        -subj "/CN=$1" -addext "subjectAltName=$2" -out "$W/$1.csr" 2>/dev/null
-    python3 -c 'import json,sys; print(json.dumps({"CSR": open(sys.argv[1]).read()}))' "$W/$1.csr" >"$W/$1.req"
-}
 # procs_gone PID...: none of them runs (waits up to 5 s)
 procs_gone() {
     local i p alive

@@ -6,6 +6,7 @@
 #   srv_start DIR [FLAGS...]  start in the background; sets SRV_PID, SRV_URL, SRV_DIR
 #   srv_stop                  SIGTERM and wait
 #   api METHOD PATH [TOKEN] [BODY_FILE]  sets API_CODE, API_BODY (file) and API_HDR
+#   csr_req NAME SAN          a CSR and its sign body in $W
 #   jget FILE PY_EXPR         evaluates a Python expression on the JSON in FILE (as d)
 
 SRV_PID=
@@ -60,6 +61,14 @@ api() {
     API_CODE=$(curl "${args[@]}" "$SRV_URL$path" 2>"$T_TMP/api.err")
     API_BODY="$T_TMP/api.body"
     API_HDR="$T_TMP/api.hdr"
+}
+
+# csr_req NAME SAN: a new P-256 key W/NAME.key, its CSR W/NAME.csr (CN=NAME, subjectAltName
+# SAN) and W/NAME.req, the sign body {"CSR": PEM}
+csr_req() {
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W/$1.key" \
+        -subj "/CN=$1" -addext "subjectAltName=$2" -out "$W/$1.csr" 2>/dev/null
+    python3 -c 'import json,sys; print(json.dumps({"CSR": open(sys.argv[1]).read()}))' "$W/$1.csr" >"$W/$1.req"
 }
 
 jget() {
