@@ -1,7 +1,9 @@
 /*
- * net.c - the HTTP(S) server loop: an evconnlistener, one bufferevent per
- * connection (bufferevent_openssl for TLS), srv_http_parse on the bytes
- * received, one handler call per request, answers written in order.
+ * net.c - the HTTP(S) server loop: an evconnlistener accepts; each
+ * connection has its own input buffer, output queue and two events on the
+ * socket (readable, writable), and does its own non-blocking I/O, with
+ * OpenSSL's SSL_read/SSL_write on the socket for TLS. srv_http_parse reads
+ * the input in place; one handler call per request; answers go out in order.
  *
  * A connection moves IDLE -> READING -> (answer) -> IDLE ... and ends with
  * CLOSING (last answer queued) -> LINGER (flushed, write side shut, unread
@@ -18,9 +20,17 @@
  * still has unread input makes the kernel send RST, which can destroy the
  * answer before the client reads it.
  *
- * Single-threaded on the caller's event_base. Callbacks never free their
- * connection except from the timer, event and write callbacks, after which
- * they touch nothing.
+ * Why not libevent's bufferevents: with bufferevent_openssl every request
+ * cost a second read() (it reads until EAGAIN), a copy through an evbuffer
+ * each way, and OpenSSL's read-ahead could not be used (bytes left in
+ * OpenSSL's buffer got no read event and the connection stalled). Here a
+ * request is one read() with read-ahead, parsed where it lands, and an
+ * answer is one write(); bytes OpenSSL holds are read before the loop
+ * sleeps (SSL_has_pending).
+ *
+ * Single-threaded on the caller's event_base. Only the event callbacks
+ * (readable, writable, timer) and srv_net_finish free a connection, as
+ * their last act; what they call never does.
  */
 #include "net.h"
 
@@ -36,12 +46,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <jansson.h>
 #include <openssl/crypto.h>
@@ -51,6 +57,7 @@
 #include "fmt.h"
 
 #define NET_READ_MAX (SRV_HTTP_HEADER_MAX + SRV_HTTP_BODY_MAX)
+#define NET_READ_FIRST 4096   /* the input buffer starts at this and doubles up to NET_READ_MAX */
 #define NET_BACKPRESSURE (256 * 1024)
 #define NET_LINGER_MS 2000
 #define NET_ACCEPT_RETRY_MS 100
@@ -59,19 +66,31 @@
 #define NET_BALANCE_MAX_MS 50 /* and accepts anyway once a connection waited this long */
 
 /* CONN_WAITING: the handler deferred its answer (srv_net_finish sends it);
- * nothing is read meanwhile, and the connection is not freed under it. */
+ * nothing is served meanwhile, and the connection is not freed under it. */
 enum conn_state { CONN_IDLE, CONN_READING, CONN_WAITING, CONN_CLOSING, CONN_LINGER };
+
+/* How the input ended: the peer closed (a TLS close_notify, or a TCP FIN
+ * with or without one), or the connection failed (reset, TLS error). */
+enum { END_NONE, END_EOF, END_ERROR };
 
 struct srv_conn {
     struct srv_net *net;
-    struct bufferevent *bev;
+    int fd;
+    SSL *ssl;                 /* NULL: plain HTTP */
+    struct event *rev, *wev;  /* readable, writable (persistent; added while wanted) */
     struct event *timer;
+    int reading, writing;     /* rev, wev are added */
     enum conn_state state;
     int deadline_armed; /* the request deadline runs (for the first one: since accept) */
     int paused;         /* reading stopped until our output is flushed */
     int peer_eof;       /* the peer will send nothing more */
     int gone;           /* an error while CONN_WAITING: freed by srv_net_finish */
+    int read_wants_write; /* SSL_read must write first (a handshake flight, a key update) */
     int head, keep_alive; /* of the request whose answer is deferred */
+    unsigned char *in;  /* received, not yet served: in[0, in_len) of in_cap */
+    size_t in_len, in_cap;
+    struct pki_buf out; /* queued answers; out.data[out_off, out.len) not yet written */
+    size_t out_off;
     struct srv_conn *prev, *next;
 };
 
@@ -99,6 +118,15 @@ static void arm(struct event *ev, int ms)
     evtimer_add(ev, &tv);
 }
 
+/* Wipes and frees a buffer: input can hold a private key (a PUT of the CA
+ * configuration), output does (a leaf answer). */
+static void wipe_free(unsigned char *p, size_t len)
+{
+    if (p != NULL)
+        OPENSSL_cleanse(p, len);
+    free(p);
+}
+
 static void conn_free(struct srv_conn *c)
 {
     if (c->prev != NULL)
@@ -111,20 +139,211 @@ static void conn_free(struct srv_conn *c)
     if (c->net->balance != NULL)
         (void)c->net->balance(c->net->arg, c->net->nconns);
     event_free(c->timer);
-    bufferevent_free(c->bev); /* BEV_OPT_CLOSE_ON_FREE: the SSL and the socket too */
+    event_free(c->rev);
+    event_free(c->wev);
+    SSL_free(c->ssl); /* its socket BIO does not close the socket */
+    close(c->fd);
+    wipe_free(c->in, c->in_cap);
+    pki_buf_free(&c->out);
     free(c);
 }
 
-/* The body goes out by reference and is wiped when written: a leaf answer
- * holds the new private key. */
-static void body_cleanup(const void *data, size_t len, void *extra)
+static size_t out_pending(const struct srv_conn *c)
 {
-    struct pki_buf b = {extra, len};
-
-    (void)data;
-    pki_buf_free(&b);
+    return c->out.len - c->out_off;
 }
 
+static void set_event(struct event *ev, int *on, int want)
+{
+    if (want == *on)
+        return;
+    if (want)
+        event_add(ev, NULL);
+    else
+        event_del(ev);
+    *on = want;
+}
+
+/* Watches the socket for what the state needs: input unless paused,
+ * finished or full; writability while output is queued, a TLS read waits to
+ * write, or a closing connection waits to be flushed. */
+static void update_events(struct srv_conn *c)
+{
+    int rd, was = c->reading;
+
+    switch (c->state) {
+    case CONN_IDLE:
+    case CONN_READING:
+        rd = !c->paused && c->in_len < NET_READ_MAX;
+        break;
+    case CONN_WAITING:
+        rd = !c->peer_eof && !c->gone && c->in_len < NET_READ_MAX;
+        break;
+    default:
+        rd = !c->peer_eof;
+        break;
+    }
+    set_event(c->rev, &c->reading, rd);
+    set_event(c->wev, &c->writing,
+              !c->gone && (out_pending(c) > 0 || c->read_wants_write || c->state == CONN_CLOSING));
+    /* Bytes OpenSSL read ahead get no event from the socket. */
+    if (rd && !was && c->ssl != NULL && SSL_has_pending(c->ssl))
+        event_active(c->rev, EV_READ, 1);
+}
+
+/* Room at the end of the input, growing it (never past NET_READ_MAX) by a
+ * new allocation, so no unwiped copy is left behind. 0 when full. */
+static size_t in_room(struct srv_conn *c)
+{
+    size_t cap;
+    unsigned char *p;
+
+    if (c->in_len < c->in_cap)
+        return c->in_cap - c->in_len;
+    if (c->in_cap >= NET_READ_MAX)
+        return 0;
+    cap = c->in_cap == 0 ? NET_READ_FIRST : 2 * c->in_cap;
+    if (cap > NET_READ_MAX)
+        cap = NET_READ_MAX;
+    if ((p = malloc(cap)) == NULL)
+        return 0;
+    if (c->in_len > 0)
+        memcpy(p, c->in, c->in_len);
+    wipe_free(c->in, c->in_cap);
+    c->in = p;
+    c->in_cap = cap;
+    return cap - c->in_len;
+}
+
+/* Drops the first n bytes of the input, wiping them and the tail the move
+ * leaves behind. */
+static void in_consume(struct srv_conn *c, size_t n)
+{
+    OPENSSL_cleanse(c->in, n);
+    if (n < c->in_len)
+        memmove(c->in, c->in + n, c->in_len - n);
+    OPENSSL_cleanse(c->in + (c->in_len - n), n);
+    c->in_len -= n;
+}
+
+/* Reads what the socket has (one read() in the usual case), and under TLS
+ * everything OpenSSL then holds, while there is room. Returns 1 if bytes
+ * came in; *end says if the input ended. */
+static int conn_recv(struct srv_conn *c, int *end)
+{
+    int got = 0;
+    size_t room, n;
+    ssize_t r;
+
+    *end = END_NONE;
+    while ((room = in_room(c)) > 0) {
+        if (c->ssl != NULL) {
+            ERR_clear_error();
+            if (SSL_read_ex(c->ssl, c->in + c->in_len, room, &n) == 1) {
+                c->in_len += n;
+                got = 1;
+                if (!SSL_has_pending(c->ssl))
+                    break;
+                continue;
+            }
+            switch (SSL_get_error(c->ssl, 0)) {
+            case SSL_ERROR_WANT_READ:
+                break;
+            case SSL_ERROR_WANT_WRITE:
+                c->read_wants_write = 1;
+                break;
+            case SSL_ERROR_ZERO_RETURN: /* close_notify, or EOF (SSL_OP_IGNORE_UNEXPECTED_EOF) */
+                *end = END_EOF;
+                break;
+            default:
+                *end = END_ERROR;
+                break;
+            }
+            ERR_clear_error();
+            break;
+        }
+        r = recv(c->fd, c->in + c->in_len, room, 0);
+        if (r > 0) {
+            c->in_len += (size_t)r;
+            got = 1;
+            if ((size_t)r < room)
+                break; /* drained: the event loop says when more comes */
+            continue;
+        }
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0)
+            *end = END_EOF;
+        else if (errno != EAGAIN && errno != EWOULDBLOCK)
+            *end = END_ERROR;
+        break;
+    }
+    return got;
+}
+
+/* Writes the queued output. Returns 1 when all of it is written (the queue
+ * is freed), 0 if the socket is full, -1 on an error. */
+static int conn_flush(struct srv_conn *c)
+{
+    size_t n;
+    ssize_t r;
+
+    while (out_pending(c) > 0) {
+        if (c->ssl != NULL) {
+            /* Partial writes are on: a call returns after a record; one
+             * that blocks is retried at the same offset, as OpenSSL needs
+             * (the queue may have moved meanwhile: ACCEPT_MOVING). */
+            ERR_clear_error();
+            if (SSL_write_ex(c->ssl, c->out.data + c->out_off, out_pending(c), &n) == 1) {
+                c->out_off += n;
+                continue;
+            }
+            r = SSL_get_error(c->ssl, 0);
+            ERR_clear_error();
+            /* Renegotiation is off (tls_load): a write never needs a read. */
+            return r == SSL_ERROR_WANT_WRITE ? 0 : -1;
+        }
+        r = send(c->fd, c->out.data + c->out_off, out_pending(c), MSG_NOSIGNAL);
+        if (r >= 0)
+            c->out_off += (size_t)r;
+        else if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        else if (errno != EINTR)
+            return -1;
+    }
+    pki_buf_free(&c->out);
+    c->out_off = 0;
+    return 1;
+}
+
+/* Queues all (taken) behind what is still unwritten. */
+static int out_queue(struct srv_conn *c, struct pki_buf *all)
+{
+    struct pki_err err = {0, ""};
+    struct pki_buf joined = {NULL, 0};
+    int rc = 0;
+
+    if (out_pending(c) == 0) {
+        pki_buf_free(&c->out);
+        c->out = *all;
+        c->out_off = 0;
+        all->data = NULL;
+        all->len = 0;
+        return 0;
+    }
+    if (pki_buf_set(&joined, c->out.data + c->out_off, out_pending(c), &err) != PKI_OK ||
+        pki_buf_append(&joined, all->data, all->len, &err) != PKI_OK)
+        rc = -1;
+    pki_buf_free(all);
+    if (rc < 0) {
+        pki_buf_free(&joined);
+        return rc;
+    }
+    pki_buf_free(&c->out);
+    c->out = joined;
+    c->out_off = 0;
+    return 0;
+}
 /* The header block of one answer. RFC 9110 8.6: a 204 carries no
  * Content-Length; a HEAD answer carries the length a GET would have. */
 /* The header block, written without snprintf (three calls of it were a
@@ -179,65 +398,15 @@ static int format_head(char *hdr, size_t len, int status, int keep_alive,
     return h.over || h.len > INT_MAX ? -1 : (int)h.len;
 }
 
-/* Plain HTTP, nothing queued, the connection stays open: one writev now
- * instead of queueing, which costs the loop an epoll_ctl to watch for
- * writability, a wakeup, and an epoll_ctl to stop. Returns the bytes
- * written (0 if none could be); the caller queues the rest. */
-static size_t write_now(struct srv_conn *c, const char *hdr, size_t hlen, const struct pki_buf *body)
-{
-    struct iovec iov[2] = {{(void *)hdr, hlen}, {body->data, body->len}};
-    ssize_t n;
-
-    do
-        n = writev(bufferevent_getfd(c->bev), iov, body->len > 0 ? 2 : 1);
-    while (n < 0 && errno == EINTR);
-    return n > 0 ? (size_t)n : 0;
-}
-
-/* TLS: the header block and the body as one buffer, so the answer is one
- * record (queued as two chunks, libevent would make two records, two
- * writes). The body is wiped: a leaf answer holds a private key. */
-static int tls_join(const char *hdr, size_t hlen, struct pki_buf *body, struct pki_buf *all)
-{
-    struct pki_err err = {0, ""};
-    int rc = pki_buf_set(all, hdr, hlen, &err) == PKI_OK &&
-                     pki_buf_append(all, body->data, body->len, &err) == PKI_OK
-                 ? 0
-                 : -1;
-
-    pki_buf_free(body);
-    return rc;
-}
-
-/* TLS, nothing queued: the record written now (SSL_write) instead of
- * queued for libevent's write callback, which costs the same epoll_ctl,
- * wakeup and epoll_ctl as plain HTTP's. Returns 1 if it went out whole,
- * else 0 and the caller queues all of it: OpenSSL may then hold part of
- * the record and wants the same bytes again, which is what libevent's
- * next SSL_write passes from the output buffer (new_bev allows the bytes
- * to move, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER). Not with partial writes
- * on, where a retry would have to start after what was written. */
-static int tls_write_now(struct srv_conn *c, const struct pki_buf *all)
-{
-    SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-    int n;
-
-    if (ssl == NULL || all->len == 0 || all->len > INT_MAX ||
-        (SSL_get_mode(ssl) & SSL_MODE_ENABLE_PARTIAL_WRITE))
-        return 0;
-    ERR_clear_error();
-    n = SSL_write(ssl, all->data, (int)all->len);
-    ERR_clear_error(); /* a failure shows again, to libevent, when it writes */
-    return n == (int)all->len;
-}
-
-/* Queues one answer and frees resp->body. Returns -1 if it could not be
- * queued whole (the caller closes the connection). */
+/* Queues one answer, header block and body as one buffer (under TLS one
+ * record, one write), and writes what the socket takes now; frees
+ * resp->body. Returns -1 if it could not be queued whole or the write
+ * failed (the caller closes the connection). */
 static int send_response(struct srv_conn *c, int head, int keep_alive, struct srv_resp *resp)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct pki_err err = {0, ""};
+    struct pki_buf all = {NULL, 0};
     char hdr[1024];
-    size_t done = 0, hlen;
     int rc = -1, n;
 
     if (resp->status < 200 || resp->status > 599) {
@@ -245,59 +414,26 @@ static int send_response(struct srv_conn *c, int head, int keep_alive, struct sr
         resp->status = 500;
     }
     n = format_head(hdr, sizeof(hdr), resp->status, keep_alive, resp);
-    if (n < 0)
-        goto out;
-    hlen = (size_t)n;
     if (head || resp->status == 204)
         pki_buf_free(&resp->body);
-    if (c->net->tls != NULL) {
-        struct pki_buf all = {NULL, 0};
-
-        if (tls_join(hdr, hlen, &resp->body, &all) < 0)
-            goto out;
-        resp->body = all;
-        hlen = 0;
-        if (keep_alive && evbuffer_get_length(out) == 0 && tls_write_now(c, &resp->body)) {
-            rc = 0;
-            goto out;
-        }
-    } else if (keep_alive && evbuffer_get_length(out) == 0) {
-        done = write_now(c, hdr, hlen, &resp->body);
-        if (done == hlen + resp->body.len) {
-            rc = 0;
-            goto out;
-        }
-    }
-    if (done < hlen && evbuffer_add(out, hdr + done, hlen - done) != 0)
-        goto out;
-    done = done > hlen ? done - hlen : 0;
-    if (resp->body.len > done) {
-        if (done > 0) { /* rare: the write ended inside the body; queue the rest, wiped too */
-            memmove(resp->body.data, resp->body.data + done, resp->body.len - done);
-            resp->body.len -= done;
-            OPENSSL_cleanse(resp->body.data + resp->body.len, done);
-        }
-        if (evbuffer_add_reference(out, resp->body.data, resp->body.len, body_cleanup,
-                                   resp->body.data) != 0)
-            goto out;
-        resp->body.data = NULL; /* evbuffer owns it now */
-        resp->body.len = 0;
-    }
-    rc = 0;
-out:
+    if (n >= 0 && pki_buf_set(&all, hdr, (size_t)n, &err) == PKI_OK &&
+        pki_buf_append(&all, resp->body.data, resp->body.len, &err) == PKI_OK &&
+        out_queue(c, &all) == 0)
+        rc = conn_flush(c) < 0 ? -1 : 0;
+    pki_buf_free(&all);
     pki_buf_free(&resp->body);
     return rc;
 }
 
 /* The last answer is queued: keep reading (and discarding) so unread input
- * does not turn our close into an RST, and bound the flush. */
+ * does not turn our close into an RST, and bound the flush. The writable
+ * event says when it is flushed (at once if it already is). */
 static void close_after_flush(struct srv_conn *c)
 {
     c->state = CONN_CLOSING;
     c->paused = 0;
-    if (!c->peer_eof)
-        bufferevent_enable(c->bev, EV_READ);
     arm(c->timer, c->net->request_ms);
+    update_events(c);
 }
 
 static void answer_error(struct srv_conn *c, int status, const char *msg)
@@ -314,15 +450,17 @@ static void answer_error(struct srv_conn *c, int status, const char *msg)
  * wait briefly for the peer's EOF. */
 static void linger(struct srv_conn *c)
 {
-    SSL *ssl = c->net->tls != NULL ? bufferevent_openssl_get_ssl(c->bev) : NULL;
     int ms = c->net->request_ms < NET_LINGER_MS ? c->net->request_ms : NET_LINGER_MS;
 
-    if (ssl != NULL)
-        (void)SSL_shutdown(ssl);
-    (void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+    if (c->ssl != NULL) {
+        ERR_clear_error();
+        (void)SSL_shutdown(c->ssl); /* one try: a full socket only loses the close_notify */
+        ERR_clear_error();
+    }
+    (void)shutdown(c->fd, SHUT_WR);
     c->state = CONN_LINGER;
-    bufferevent_enable(c->bev, EV_READ);
     arm(c->timer, ms);
+    update_events(c);
 }
 
 /* An answer was queued (rc < 0: it could not be): close, or wait for the
@@ -336,31 +474,25 @@ static int answered(struct srv_conn *c, int rc, int keep_alive)
     c->state = CONN_IDLE;
     c->deadline_armed = 0;
     arm(c->timer, c->net->idle_ms);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) <= NET_BACKPRESSURE)
+    if (out_pending(c) <= NET_BACKPRESSURE)
         return 1;
     /* A pipelining client that does not read: stop reading until it does. */
     c->paused = 1;
-    bufferevent_disable(c->bev, EV_READ);
     return 0;
 }
 
 /* Parses and answers the request at the head of the input. Returns 1 if the
  * connection can go on to the next one, 0 otherwise (more bytes needed,
- * closing, or paused). */
-static int serve_one(struct srv_conn *c, struct evbuffer *in, size_t avail)
+ * closing, deferred or paused). */
+static int serve_one(struct srv_conn *c)
 {
     struct srv_http_req req;
     struct srv_resp resp;
     struct pki_err err = {0, ""};
-    size_t want = avail < NET_READ_MAX ? avail : NET_READ_MAX, consumed = 0;
-    unsigned char *data = evbuffer_pullup(in, (ev_ssize_t)want);
-    int status = 0, rc;
+    size_t consumed = 0;
+    int status = 0, rc = 0;
 
-    if (data == NULL) {
-        answer_error(c, 500, "out of memory");
-        return 0;
-    }
-    rc = srv_http_parse(data, want, &req, &consumed, &status, &err);
+    rc = srv_http_parse(c->in, c->in_len, &req, &consumed, &status, &err);
     if (rc == SRV_HTTP_AGAIN)
         return 0;
     if (rc < 0) {
@@ -369,7 +501,7 @@ static int serve_one(struct srv_conn *c, struct evbuffer *in, size_t avail)
     }
     /* The peer half-closed while an earlier answer was deferred: this is
      * its last request if nothing follows it. */
-    if (c->peer_eof && consumed == evbuffer_get_length(in))
+    if (c->peer_eof && consumed == c->in_len)
         req.keep_alive = 0;
     memset(&resp, 0, sizeof(resp));
     resp.conn = c;
@@ -380,13 +512,10 @@ static int serve_one(struct srv_conn *c, struct evbuffer *in, size_t avail)
     } else {
         rc = send_response(c, req.method == SRV_HTTP_HEAD, req.keep_alive, &resp);
     }
-    /* A PUT of the CA configuration can carry a private key: wipe it. */
-    OPENSSL_cleanse(data, consumed);
-    evbuffer_drain(in, consumed);
+    in_consume(c, consumed); /* wiped: a PUT of the CA configuration can carry a private key */
     if (resp.deferred) {
         /* Reading goes on (a close is noticed; what a pipelining client
-         * sends waits in the input, bounded by the watermark) without an
-         * epoll_ctl to stop and restart it for every deferred answer. */
+         * sends waits in the input, up to NET_READ_MAX). */
         c->state = CONN_WAITING;
         evtimer_del(c->timer);
         return 0;
@@ -396,18 +525,14 @@ static int serve_one(struct srv_conn *c, struct evbuffer *in, size_t avail)
 
 static void serve(struct srv_conn *c)
 {
-    struct evbuffer *in = bufferevent_get_input(c->bev);
-    size_t avail;
-
-    while ((c->state == CONN_IDLE || c->state == CONN_READING) && !c->paused &&
-           (avail = evbuffer_get_length(in)) > 0) {
+    while ((c->state == CONN_IDLE || c->state == CONN_READING) && !c->paused && c->in_len > 0) {
         if (c->state == CONN_IDLE) {
             c->state = CONN_READING;
             if (!c->deadline_armed)
                 arm(c->timer, c->net->request_ms);
             c->deadline_armed = 1;
         }
-        if (!serve_one(c, in, avail))
+        if (!serve_one(c))
             break;
     }
 }
@@ -421,72 +546,95 @@ void srv_net_finish(struct srv_conn *c, struct srv_resp *resp)
         conn_free(c);
         return;
     }
-    more = evbuffer_get_length(bufferevent_get_input(c->bev)) > 0;
+    more = c->in_len > 0;
     keep_alive = c->keep_alive && (!c->peer_eof || more);
     rc = send_response(c, c->head, keep_alive, resp);
     /* Requests that came in meanwhile (pipelined) are served from the loop,
-     * not from inside the caller's stack. */
+     * not from inside the caller's stack: an activation without EV_READ
+     * serves without reading. */
     if (answered(c, rc, keep_alive) && more)
-        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
+        event_active(c->rev, EV_TIMEOUT, 1);
+    update_events(c);
 }
 
-static void on_read(struct bufferevent *bev, void *arg)
+/* The input ended. A request cut short is dropped without calling the
+ * handler; answers already queued to a peer that only half-closed still go
+ * out. */
+static void on_end(struct srv_conn *c, int end)
+{
+    if (c->state == CONN_WAITING) { /* its handler holds it: srv_net_finish goes on */
+        if (end == END_EOF)
+            c->peer_eof = 1; /* a half-close: what was asked is answered, then we close */
+        else
+            c->gone = 1;
+        update_events(c);
+        return;
+    }
+    if (end == END_EOF && c->state != CONN_LINGER &&
+        (out_pending(c) > 0 || c->state == CONN_CLOSING)) {
+        c->peer_eof = 1;
+        if (c->state != CONN_CLOSING)
+            close_after_flush(c);
+        else
+            update_events(c);
+        return;
+    }
+    conn_free(c);
+}
+
+static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     struct srv_conn *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
+    int end = END_NONE;
 
+    (void)fd;
+    if (what & EV_READ)
+        (void)conn_recv(c, &end);
     if (c->state == CONN_CLOSING || c->state == CONN_LINGER)
-        evbuffer_drain(in, evbuffer_get_length(in));
+        in_consume(c, c->in_len); /* discarded */
     else if (c->state != CONN_WAITING) /* the input waits for the answer */
         serve(c);
+    if (end != END_NONE)
+        on_end(c, end); /* may free c */
+    else
+        update_events(c);
 }
 
-/* The output buffer is empty. */
-static void on_write(struct bufferevent *bev, void *arg)
+/* The socket takes output again: write the queue; once it is empty, close
+ * (CLOSING) or read again (paused). */
+static void on_writable(evutil_socket_t fd, short what, void *arg)
 {
     struct srv_conn *c = arg;
+    int rc;
 
-    if (c->state == CONN_CLOSING) {
+    (void)fd;
+    (void)what;
+    if (c->read_wants_write) { /* a TLS read that had to write first goes on */
+        c->read_wants_write = 0;
+        event_active(c->rev, EV_READ, 1);
+    }
+    rc = conn_flush(c);
+    if (rc < 0 && c->state == CONN_WAITING) {
+        c->gone = 1;
+        update_events(c);
+        return;
+    }
+    if (rc < 0) {
+        conn_free(c);
+        return;
+    }
+    if (rc > 0 && c->state == CONN_CLOSING) {
         if (c->peer_eof)
             conn_free(c);
         else
             linger(c);
         return;
     }
-    if (c->paused) {
+    if (rc > 0 && c->paused) {
         c->paused = 0;
-        bufferevent_enable(bev, EV_READ);
         serve(c);
     }
-}
-
-/* EOF or error. A request cut short is dropped without calling the
- * handler; answers already queued to a peer that only half-closed still go
- * out. */
-static void on_event(struct bufferevent *bev, short what, void *arg)
-{
-    struct srv_conn *c = arg;
-
-    if (what & BEV_EVENT_CONNECTED)
-        return;
-    if (c->state == CONN_WAITING) { /* its handler holds it: srv_net_finish goes on */
-        if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR)) {
-            c->peer_eof = 1; /* a half-close: what was asked is answered, then we close */
-            bufferevent_disable(bev, EV_READ);
-        } else {
-            c->gone = 1;
-            bufferevent_disable(bev, EV_READ | EV_WRITE);
-        }
-        return;
-    }
-    if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && c->state != CONN_LINGER &&
-        evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-        c->peer_eof = 1;
-        if (c->state != CONN_CLOSING)
-            close_after_flush(c);
-        return;
-    }
-    conn_free(c);
+    update_events(c);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -501,26 +649,27 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
         conn_free(c);
 }
 
-static struct bufferevent *new_bev(struct srv_net *net, evutil_socket_t fd)
+/* The TLS session of a new connection, server side, on its socket. */
+static SSL *new_ssl(struct srv_net *net, int fd)
 {
-    struct bufferevent *bev;
     SSL *ssl;
 
-    if (net->tls == NULL)
-        return bufferevent_socket_new(net->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (net->before_tls != NULL)
         net->before_tls(net->arg);
     if ((ssl = SSL_new(net->tls)) == NULL)
         return NULL;
-    /* send_response may leave a record half written and queue its bytes,
-     * which libevent then passes to SSL_write from another address. */
-    SSL_set_mode(ssl, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    /* On failure libevent frees ssl (BEV_OPT_CLOSE_ON_FREE) but not fd. */
-    bev = bufferevent_openssl_socket_new(net->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                         BEV_OPT_CLOSE_ON_FREE);
-    if (bev != NULL) /* a peer that closes without close_notify is an EOF, not an error */
-        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-    return bev;
+    if (SSL_set_fd(ssl, fd) != 1) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    SSL_set_accept_state(ssl);
+    /* A request in one read(): OpenSSL reads what the socket has, not a
+     * record header first and then its body. */
+    SSL_set_read_ahead(ssl, 1);
+    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    /* A peer that closes without close_notify is an EOF, not an error. */
+    SSL_set_options(ssl, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    return ssl;
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
@@ -538,23 +687,23 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     c->net = net;
+    c->fd = fd;
     /* Answers go out at once: without this a TLS record split over two
      * segments waits for the client's delayed ACK (Nagle, RFC 896), ~40 ms. */
     (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if ((c->bev = new_bev(net, fd)) == NULL) {
+    if ((net->tls != NULL && (c->ssl = new_ssl(net, fd)) == NULL) ||
+        (c->rev = event_new(net->base, fd, EV_READ | EV_PERSIST, on_readable, c)) == NULL ||
+        (c->wev = event_new(net->base, fd, EV_WRITE | EV_PERSIST, on_writable, c)) == NULL ||
+        (c->timer = evtimer_new(net->base, on_timer, c)) == NULL) {
+        if (c->rev != NULL)
+            event_free(c->rev);
+        if (c->wev != NULL)
+            event_free(c->wev);
+        SSL_free(c->ssl);
         evutil_closesocket(fd);
         free(c);
         return;
     }
-    if ((c->timer = evtimer_new(net->base, on_timer, c)) == NULL) {
-        bufferevent_free(c->bev);
-        free(c);
-        return;
-    }
-    bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
-    /* The parser decides within NET_READ_MAX bytes: never buffer more. */
-    bufferevent_setwatermark(c->bev, EV_READ, 0, NET_READ_MAX);
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     c->next = net->conns;
     if (net->conns != NULL)
         net->conns->prev = c;
@@ -563,6 +712,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     c->state = CONN_IDLE;
     c->deadline_armed = 1;
     arm(c->timer, net->request_ms);
+    update_events(c);
     /* libevent accepts until the backlog is empty, so on a shared socket
      * the first worker to wake would take a burst of connections (wrk's 2
      * all landed on one worker). Stepping back for a millisecond after each
