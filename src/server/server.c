@@ -1,6 +1,7 @@
 /* server.c - pkictl server: start-up, the event loop, signals, timers and
  * shut-down (docs/server.md). */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -64,8 +65,12 @@ void srv_test_kill_at(const char *step)
 #if PKICTL_TEST_HOOKS
     const char *at = getenv("PKICTL_TEST_KILL_AT");
 
+    size_t n = strlen(step);
+
     if (at != NULL && strcmp(at, step) == 0)
         raise(SIGKILL);
+    if (at != NULL && strncmp(at, step, n) == 0 && strcmp(at + n, ":stop") == 0)
+        raise(SIGSTOP); /* hangs, as a process stuck in a call would: SIGTERM waits */
 #else
     (void)step;
 #endif
@@ -370,23 +375,33 @@ static int worker_count(const struct srv_options *o)
     return (int)n;
 }
 
-static void kill_all(const pid_t *pids, int n, int sig)
+/* The workers still running, for a supervisor that stops: sig to those
+ * that announced they serve, SIGKILL to any that did not (one hung at start
+ * would not act on SIGTERM), noted in killed[] as asked for. */
+static void stop_all(const pid_t *pids, const unsigned char *ready, unsigned char *killed, int n,
+                     int sig)
 {
     int i;
 
-    for (i = 0; i < n; i++)
-        if (pids[i] > 0)
-            kill(pids[i], sig);
+    for (i = 0; i < n; i++) {
+        if (pids[i] <= 0)
+            continue;
+        if (!ready[i])
+            killed[i] = 1;
+        kill(pids[i], ready[i] ? sig : SIGKILL);
+    }
 }
 
 /* Waits for SIGTERM/SIGINT (stop every worker, exit 0) or a worker's death
  * (a crash or a kill: stop the others and fail, for a supervisor such as
- * systemd to restart the whole server from the store). */
-static int supervise(pid_t *pids, int n, struct pki_err *err)
+ * systemd to restart the whole server from the store). ready[i]: worker i
+ * announced it serves (wait_ready). */
+static int supervise(pid_t *pids, const unsigned char *ready, int n, struct pki_err *err)
 {
+    unsigned char killed[SRV_WORKERS_MAX] = {0};
     sigset_t set;
     siginfo_t si;
-    int i, status, rc = 0, left = n, stopping = 0;
+    int i, status, rc = 0, left = n, stopping = 0, sig;
 
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -399,7 +414,7 @@ static int supervise(pid_t *pids, int n, struct pki_err *err)
             stopping = 1;
             fprintf(stderr, "pkictl server: %s, shutting down\n",
                     si.si_signo == SIGTERM ? "SIGTERM" : "SIGINT");
-            kill_all(pids, n, SIGTERM);
+            stop_all(pids, ready, killed, n, SIGTERM);
             continue;
         }
         for (i = 0; i < n; i++) {
@@ -407,15 +422,15 @@ static int supervise(pid_t *pids, int n, struct pki_err *err)
                 continue;
             pids[i] = 0;
             left--;
+            sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
             if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
-                (stopping && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM))
+                (stopping && sig == SIGTERM) || (killed[i] && sig == SIGKILL))
                 continue;
             if (rc == 0)
                 rc = pki_err_set(err, PKI_ERR_INTERNAL, "worker %d %s %d; stopping the server",
-                                 i, WIFSIGNALED(status) ? "was killed by signal" : "exited with",
-                                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-            kill_all(pids, n, WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? SIGKILL
-                                                                                  : SIGTERM);
+                                 i, sig != 0 ? "was killed by signal" : "exited with",
+                                 sig != 0 ? sig : WEXITSTATUS(status));
+            stop_all(pids, ready, killed, n, sig == SIGKILL ? SIGKILL : SIGTERM);
         }
     }
     return rc;
@@ -439,7 +454,8 @@ static void audit_event(struct srv *s, const char *event, json_t *fields)
     }
 }
 
-static int start_workers(struct srv *s, int fd, pid_t *pids, int n, struct pki_err *err)
+/* Forks the workers; each closes the readiness pipe's read end (rd). */
+static int start_workers(struct srv *s, int fd, int rd, pid_t *pids, int n, struct pki_err *err)
 {
     int i;
 
@@ -447,35 +463,56 @@ static int start_workers(struct srv *s, int fd, pid_t *pids, int n, struct pki_e
         pids[i] = fork();
         if (pids[i] < 0)
             return pki_err_set(err, PKI_ERR_INTERNAL, "fork: %s", strerror(errno));
-        if (pids[i] == 0)
+        if (pids[i] == 0) {
+            close(rd);
             _exit(srv_worker_main(s, i, fd));
+        }
     }
     return 0;
 }
 
-/* Reads the readiness pipe until every worker has closed its end: each
- * writes one byte once it serves (signer forked, TLS loaded, confined), and
- * one that fails at start dies without it. Returns how many are ready. */
-static int wait_ready(int fd)
+/* A SIGTERM or SIGINT waits for supervise() (they are blocked). */
+static int stop_pending(void)
 {
-    char buf[SRV_WORKERS_MAX];
-    int ready = 0;
-    ssize_t r;
+    sigset_t p;
 
-    while ((r = read(fd, buf, sizeof(buf))) != 0) {
+    return sigpending(&p) == 0 && (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1);
+}
+
+/* Reads the readiness pipe until every worker has closed its end: each
+ * writes its index once it serves (signer forked, TLS loaded, confined), and
+ * one that fails at start dies without it. Marks ready[i]; returns how many
+ * are ready. Returns early, leaving the signal pending, when the server is
+ * asked to stop: a worker that hangs at start must not hold the server. */
+static int wait_ready(int fd, unsigned char *ready, int n)
+{
+    unsigned char buf[SRV_WORKERS_MAX];
+    struct pollfd p = {fd, POLLIN, 0};
+    int count = 0;
+    ssize_t r, i;
+
+    while (!stop_pending()) {
+        if (poll(&p, 1, 200) <= 0)
+            continue;
+        if ((r = read(fd, buf, sizeof(buf))) == 0)
+            break;
         if (r < 0 && errno != EINTR)
             break;
-        if (r > 0)
-            ready += (int)r;
+        for (i = 0; i < r; i++)
+            if (buf[i] < n && !ready[buf[i]]) {
+                ready[buf[i]] = 1;
+                count++;
+            }
     }
-    return ready;
+    return count;
 }
 
 static int run_workers(struct srv *s, struct pki_err *err)
 {
     pid_t pids[SRV_WORKERS_MAX] = {0};
+    unsigned char ready[SRV_WORKERS_MAX] = {0};
     char url[300], addr[80], path[SRV_PATH_MAX];
-    int n = worker_count(s->opt), fd = -1, rp[2], ready = 0, rc;
+    int n = worker_count(s->opt), fd = -1, rp[2], all_ready = 0, rc;
     sigset_t set, old;
 
     rc = srv_net_bind(s->opt->listen != NULL ? s->opt->listen : "127.0.0.1:8555", &fd, err);
@@ -496,24 +533,27 @@ static int run_workers(struct srv *s, struct pki_err *err)
         return pki_err_set(err, PKI_ERR_INTERNAL, "pipe: %s", strerror(errno));
     }
     s->ready_fd = rp[1];
-    rc = start_workers(s, fd, pids, n, err);
+    rc = start_workers(s, fd, rp[0], pids, n, err);
     s->ready_fd = -1;
     close(fd);
     close(rp[1]);
     /* The address is announced only once every worker serves; if one failed
-     * at start, nothing is announced and supervise() reports its exit. */
-    if (rc == 0 && (ready = wait_ready(rp[0]) == n))
+     * at start, nothing is announced and supervise() reports its exit; if
+     * the server is stopped meanwhile, supervise() stops it. */
+    if (rc == 0 && (all_ready = wait_ready(rp[0], ready, n) == n))
         rc = write_addr(s, url, err);
     close(rp[0]);
     if (rc == 0) {
-        if (ready) {
+        if (all_ready) {
             audit_event(s, "server.start", json_pack("{s:s,s:i}", "listen", addr, "workers", n));
             if (s->opt->on_listening != NULL)
                 s->opt->on_listening(s->opt->arg, url);
         }
-        rc = supervise(pids, n, err);
+        rc = supervise(pids, ready, n, err);
     } else {
-        kill_all(pids, n, SIGKILL);
+        for (int i = 0; i < n; i++)
+            if (pids[i] > 0)
+                kill(pids[i], SIGKILL);
         while (wait(NULL) > 0)
             ;
     }

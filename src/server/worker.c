@@ -262,13 +262,15 @@ static int confine(struct srv *s, struct pki_err *err)
 }
 
 /* Tells the supervisor this worker serves (server.c, wait_ready): one byte,
- * then the end is closed. A worker that fails before never writes it. */
+ * its index, then the end is closed. A worker that fails before never
+ * writes it. */
 static void announce_ready(struct srv *s)
 {
+    unsigned char b = (unsigned char)s->worker;
     ssize_t r;
 
     do
-        r = write(s->ready_fd, "r", 1);
+        r = write(s->ready_fd, &b, 1);
     while (r < 0 && errno == EINTR);
     close(s->ready_fd);
     s->ready_fd = -1;

@@ -845,6 +845,35 @@ chmod 700 "$D9/tls"
 PKICTL_TEST_KILL_AT=worker:ready srv_refuses "a worker dies before it serves" \
     "worker [0-9]+ was killed by signal 9; stopping the server" "$D9" --workers=2
 lacks "... it never said it listens" "$(cat "$T_TMP/.err")" "listening on"
+# A worker that hangs at start (stopped at the hook, so SIGTERM waits in it)
+# does not hold the server: SIGTERM stops it (the hung workers are killed),
+# exit 0, nothing announced, no process left.
+rm -f "$D9/server.addr"
+PKICTL_TEST_KILL_AT=worker:ready:stop "$PKICTL" server --data-dir="$D9" --listen=127.0.0.1:0 \
+    --workers=2 >"$T_TMP/.out" 2>"$T_TMP/.err" &
+HPID=$!
+hung=0
+for i in $(seq 1 200); do
+    hung=0
+    for p in $(pgrep -P "$HPID"); do
+        [ "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" = T ] && hung=$((hung + 1))
+    done
+    [ "$hung" -eq 2 ] && break
+    sleep 0.05
+done
+is_eq "hung workers: both stopped at the hook" "$hung" 2
+kill -TERM "$HPID"
+for i in $(seq 1 200); do kill -0 "$HPID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$HPID" 2>/dev/null && { not_ok "hung workers: SIGTERM stops the server within 10 s"; kill -KILL "$HPID"; } \
+    || ok "hung workers: SIGTERM stops the server within 10 s"
+wait "$HPID"
+is_eq "... exit 0" "$?" 0
+srv_san_clean "hung workers" "$T_TMP/.err"
+err_has "... says it shuts down" "SIGTERM, shutting down"
+lacks "... it never said it listens" "$(cat "$T_TMP/.err")" "listening on"
+absent "... no address written" "$D9/server.addr"
+for i in $(seq 1 100); do pgrep -f -- "--data-dir=$D9 " >/dev/null || break; sleep 0.05; done
+is_eq "... no worker or signer left" "$(pgrep -f -- "--data-dir=$D9 " | wc -l)" 0
 check "with the right store.key it starts again" srv_start "$D9"
 api GET /v1/connect/ca/roots
 is_eq "... the same root" "$(jget "$API_BODY" 'd["ActiveRootID"]')" "$B_ROOT"
