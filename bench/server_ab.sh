@@ -45,6 +45,7 @@ if [ -z "${LOADGEN:-}" ]; then
   fi
 fi
 WORK=${WORK:-$(mktemp -d /dev/shm/pkictl-ab.XXXXXX 2>/dev/null || mktemp -d)}
+mkdir -p "$WORK"
 D=$WORK/data
 SRV=
 cleanup() { [ -z "$SRV" ] || { kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null || true; }; }

@@ -4,7 +4,8 @@
 # counts as good and the audit log has a leaf.issue line for each; with a wrong token every
 # answer is counted bad (the answer check can fail); a CA that did not sign the server's
 # certificate is a connect error; a non-loopback URL, a bad number and a missing pool are
-# refused with exit 2 / 1. Bounded: 1 s of load per run.
+# refused with exit 2 / 1. bench/server_ab.sh runs one short round. Bounded: 1 s of load per
+# run.
 . "$(dirname "$0")/common.sh"
 . "$(dirname "$0")/server_lib.sh"
 
@@ -65,4 +66,21 @@ mkdir -p "$T_TMP/empty"
 "$LOADGEN" --url=http://127.0.0.1:1 --kind=cfssl --dir="$T_TMP/empty" >"$T_TMP/o" 2>&1
 check "an empty pool: exit 1" [ $? = 1 ]
 check "an empty pool: says where it looked" grep -q "no request bodies $T_TMP/empty/cfssl" "$T_TMP/o"
+# bench/server_ab.sh (the A/B of two server binaries) runs end to end: the same binary as
+# "old" and "new", one round of 1 s over HTTPS; a line per run with its figures, the mean
+# ratios; bad arguments are refused with exit 2 and the usage.
+AB="$(dirname "$0")/../../bench/server_ab.sh"
+LOADGEN="$LOADGEN" WORK="$T_TMP/ab" timeout 180 bash "$AB" "$PKICTL" "$PKICTL" --rounds=1 \
+    --seconds=1 --conns=2 >"$T_TMP/ab.out" 2>"$T_TMP/ab.err"
+check "server_ab.sh: exits 0" [ $? = 0 ]
+for who in old new; do
+    check "server_ab.sh: a run of the $who binary, leaves and CPU per leaf" \
+        grep -qE "^  $who c=2: +[1-9][0-9]* leaves/s, limit +[1-9][0-9]*, +[0-9.]+%  server CPU µs/leaf: .* = [1-9]" "$T_TMP/ab.out"
+done
+check "server_ab.sh: the mean ratios" grep -qE '^  c=2: old [0-9.]+%  new [0-9.]+%  new - old per round: [-+][0-9.]+$' "$T_TMP/ab.out"
+bash "$AB" "$PKICTL" >"$T_TMP/o" 2>&1
+check "server_ab.sh: one binary: exit 2" [ $? = 2 ]
+check "server_ab.sh: ... with the usage" grep -q "server_ab.sh OLD_PKICTL NEW_PKICTL" "$T_TMP/o"
+bash "$AB" "$PKICTL" "$PKICTL" --rounds=0 >"$T_TMP/o" 2>&1
+check "server_ab.sh: --rounds=0: exit 2" [ $? = 2 ]
 finish
