@@ -409,6 +409,17 @@ static inline void expect_big_answers(struct cli *c, size_t n, int want_200)
     }
 }
 
+/* One 200 answer with exactly this body (none for HEAD). */
+static inline void expect_body(struct cli *c, int head, const char *want)
+{
+    struct resp r;
+
+    assert_int_equal(cli_response(c, &r, head), 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, want);
+    resp_free(&r);
+}
+
 /* One request on a new connection; returns the response. */
 static inline struct resp roundtrip(int port, const char *req)
 {

@@ -32,16 +32,6 @@ static void expect_quiet(struct cli *c)
     assert_int_equal(c->len, 0);
 }
 
-static void expect_body(struct cli *c, int head, const char *want)
-{
-    struct resp r;
-
-    assert_int_equal(cli_response(c, &r, head), 0);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(r.body, want);
-    resp_free(&r);
-}
-
 static void deferred_answer_waits_for_release(void **state)
 {
     struct server *s = server_default();

@@ -107,16 +107,6 @@ static struct server *tls_server(struct tls_pair *t, int request_ms)
     return server_start(&opts);
 }
 
-static void expect_tls_body(struct cli *c, int head, const char *want)
-{
-    struct resp r;
-
-    assert_int_equal(cli_response(c, &r, head), 0);
-    assert_int_equal(r.status, 200);
-    assert_string_equal(r.body, want);
-    resp_free(&r);
-}
-
 /* Three requests in one record, the last deferred, and one more behind it
  * in a record of its own: nothing after the deferred one is answered until
  * it is released (from another connection), then all in order. OpenSSL
@@ -134,16 +124,16 @@ static void tls_pipelined_behind_deferred(void **state)
                  "HEAD /echo?b HTTP/1.1\r\nHost: a\r\n\r\n"
                  "GET /defer?c HTTP/1.1\r\nHost: a\r\n\r\n");
     cli_sends(c, "GET /echo?d HTTP/1.1\r\nHost: a\r\n\r\n");
-    expect_tls_body(c, 0, "GET /echo?a token= conflict=0 body=");
-    expect_tls_body(c, 1, "");
+    expect_body(c, 0, "GET /echo?a token= conflict=0 body=");
+    expect_body(c, 1, "");
     defer_wait(total + 1);
     assert_int_equal(cli_more(c, 50), -1); /* /echo?d waits behind /defer?c */
     other = tls_connect(&t, s->port, 0);
     cli_sends(other, "GET /release HTTP/1.1\r\nHost: a\r\n\r\n");
-    expect_tls_body(other, 0, "released 1");
+    expect_body(other, 0, "released 1");
     cli_close(other);
-    expect_tls_body(c, 0, "deferred c");
-    expect_tls_body(c, 0, "GET /echo?d token= conflict=0 body=");
+    expect_body(c, 0, "deferred c");
+    expect_body(c, 0, "GET /echo?d token= conflict=0 body=");
     cli_close(c);
     server_stop(s);
     tls_pair_free(&t);
@@ -205,7 +195,7 @@ static void tls_half_close_still_answered(void **state)
     cli_sends(c, "GET /echo?half HTTP/1.1\r\nHost: a\r\n\r\n");
     assert_int_equal(SSL_shutdown(c->ssl), 0); /* sent; the peer's not yet received */
     assert_int_equal(shutdown(c->fd, SHUT_WR), 0);
-    expect_tls_body(c, 0, "GET /echo?half token= conflict=0 body=");
+    expect_body(c, 0, "GET /echo?half token= conflict=0 body=");
     cli_expect_eof(c);
     cli_close(c);
     server_stop(s);
