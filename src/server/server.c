@@ -1,8 +1,8 @@
 /* server.c - pkictl server: start-up, the event loop, signals, timers and
  * shut-down (docs/server.md). */
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -479,19 +479,54 @@ static int stop_pending(void)
     return sigpending(&p) == 0 && (sigismember(&p, SIGTERM) == 1 || sigismember(&p, SIGINT) == 1);
 }
 
+#define START_NOTE_MS 5000 /* how often a slow start is reported */
+
+static long mono_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Says which workers have not said they serve yet, and how to give up. */
+static void note_waiting(const unsigned char *ready, int n, long waited_ms)
+{
+    char list[SRV_WORKERS_MAX * 6] = "";
+    size_t len = 0;
+    int i, w;
+
+    for (i = 0; i < n && len < sizeof(list); i++) {
+        if (ready[i])
+            continue;
+        w = snprintf(list + len, sizeof(list) - len, "%s%d", len > 0 ? ", " : "", i);
+        len = w > 0 ? len + (size_t)w : len;
+    }
+    fprintf(stderr,
+            "pkictl server: still waiting for worker %s to start after %ld s "
+            "(SIGTERM stops the server)\n",
+            list, waited_ms / 1000);
+}
+
 /* Reads the readiness pipe until every worker has closed its end: each
  * writes its index once it serves (signer forked, TLS loaded, confined), and
  * one that fails at start dies without it. Marks ready[i]; returns how many
  * are ready. Returns early, leaving the signal pending, when the server is
- * asked to stop: a worker that hangs at start must not hold the server. */
+ * asked to stop: a worker that hangs at start must not hold the server.
+ * Every START_NOTE_MS meanwhile it says which workers it waits for. */
 static int wait_ready(int fd, unsigned char *ready, int n)
 {
     unsigned char buf[SRV_WORKERS_MAX];
     struct pollfd p = {fd, POLLIN, 0};
+    long start = mono_ms(), next = start + START_NOTE_MS, now;
     int count = 0;
     ssize_t r, i;
 
     while (!stop_pending()) {
+        if ((now = mono_ms()) >= next) {
+            note_waiting(ready, n, now - start);
+            next = now + START_NOTE_MS;
+        }
         if (poll(&p, 1, 200) <= 0)
             continue;
         if ((r = read(fd, buf, sizeof(buf))) == 0)

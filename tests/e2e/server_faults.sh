@@ -846,8 +846,9 @@ PKICTL_TEST_KILL_AT=worker:ready srv_refuses "a worker dies before it serves" \
     "worker [0-9]+ was killed by signal 9; stopping the server" "$D9" --workers=2
 lacks "... it never said it listens" "$(cat "$T_TMP/.err")" "listening on"
 # A worker that hangs at start (stopped at the hook, so SIGTERM waits in it)
-# does not hold the server: SIGTERM stops it (the hung workers are killed),
-# exit 0, nothing announced, no process left.
+# does not hold the server: every 5 s it says which workers it waits for, and
+# SIGTERM stops it (the hung workers are killed), exit 0, nothing announced,
+# no process left.
 rm -f "$D9/server.addr"
 PKICTL_TEST_KILL_AT=worker:ready:stop "$PKICTL" server --data-dir="$D9" --listen=127.0.0.1:0 \
     --workers=2 >"$T_TMP/.out" 2>"$T_TMP/.err" &
@@ -862,6 +863,9 @@ for i in $(seq 1 200); do
     sleep 0.05
 done
 is_eq "hung workers: both stopped at the hook" "$hung" 2
+for i in $(seq 1 200); do grep -q "still waiting" "$T_TMP/.err" && break; sleep 0.05; done
+err_has "hung workers: it says which it waits for (after 5 s)" \
+    "still waiting for worker 0, 1 to start after 5 s \(SIGTERM stops the server\)"
 kill -TERM "$HPID"
 for i in $(seq 1 200); do kill -0 "$HPID" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$HPID" 2>/dev/null && { not_ok "hung workers: SIGTERM stops the server within 10 s"; kill -KILL "$HPID"; } \
