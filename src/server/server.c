@@ -64,7 +64,6 @@ void srv_test_kill_at(const char *step)
 {
 #if PKICTL_TEST_HOOKS
     const char *at = getenv("PKICTL_TEST_KILL_AT");
-
     size_t n = strlen(step);
 
     if (at != NULL && strcmp(at, step) == 0)
