@@ -36,32 +36,27 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/listener.h>
-#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "fmt.h"
+#include "net_int.h"
 
 #define NET_READ_MAX (SRV_HTTP_HEADER_MAX + SRV_HTTP_BODY_MAX)
 #define NET_READ_FIRST 4096   /* the input buffer starts at this and doubles up to NET_READ_MAX */
 #define NET_BACKPRESSURE (256 * 1024)
 #define NET_LINGER_MS 2000
 #define NET_ACCEPT_RETRY_MS 100
-#define NET_BACKLOG 128
 #define NET_BALANCE_MS 5      /* a declining worker re-checks the balance this often */
 #define NET_BALANCE_MAX_MS 50 /* and accepts anyway once a connection waited this long */
 
@@ -344,60 +339,6 @@ static int out_queue(struct srv_conn *c, struct pki_buf *all)
     c->out_off = 0;
     return 0;
 }
-/* The header block of one answer. RFC 9110 8.6: a 204 carries no
- * Content-Length; a HEAD answer carries the length a GET would have. */
-/* The header block, written without snprintf (three calls of it were a
- * fifth of the answer's cost outside the cryptography). */
-struct head {
-    char *p;
-    size_t len, cap;
-    int over;
-};
-
-static void hput(struct head *h, const char *s, size_t n)
-{
-    if (h->over || n > h->cap - h->len) {
-        h->over = 1;
-        return;
-    }
-    memcpy(h->p + h->len, s, n);
-    h->len += n;
-}
-
-static void hputs(struct head *h, const char *s)
-{
-    hput(h, s, strlen(s));
-}
-
-static void hputu(struct head *h, uint64_t v)
-{
-    char num[PKI_FMT_U64_MAX];
-
-    hput(h, num, pki_fmt_u64(v, num));
-}
-
-static int format_head(char *hdr, size_t len, int status, int keep_alive,
-                       const struct srv_resp *resp)
-{
-    struct head h = {hdr, 0, len, 0};
-
-    hputs(&h, "HTTP/1.1 ");
-    hputu(&h, (uint64_t)status);
-    hputs(&h, " ");
-    hputs(&h, srv_http_reason(status));
-    if (status != 204) {
-        hputs(&h, "\r\nContent-Type: ");
-        hputs(&h, resp->content_type != NULL ? resp->content_type : "application/json");
-        hputs(&h, "\r\nContent-Length: ");
-        hputu(&h, resp->body.len);
-    }
-    hputs(&h, "\r\nCache-Control: no-store\r\nConnection: ");
-    hputs(&h, keep_alive ? "keep-alive\r\n" : "close\r\n");
-    hput(&h, resp->headers, strnlen(resp->headers, sizeof(resp->headers)));
-    hputs(&h, "\r\n");
-    return h.over || h.len > INT_MAX ? -1 : (int)h.len;
-}
-
 /* Queues one answer, header block and body as one buffer (under TLS one
  * record, one write), and writes what the socket takes now; frees
  * resp->body. Returns -1 if it could not be queued whole or the write
@@ -413,7 +354,7 @@ static int send_response(struct srv_conn *c, int head, int keep_alive, struct sr
         pki_buf_free(&resp->body);
         resp->status = 500;
     }
-    n = format_head(hdr, sizeof(hdr), resp->status, keep_alive, resp);
+    n = srv__net_format_head(hdr, sizeof(hdr), resp->status, keep_alive, resp);
     if (head || resp->status == 204)
         pki_buf_free(&resp->body);
     if (n >= 0 && pki_buf_set(&all, hdr, (size_t)n, &err) == PKI_OK &&
@@ -763,77 +704,6 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
     evconnlistener_enable(net->listener);
 }
 
-/* "a.b.c.d:port" or "[v6]:port"; names are not resolved. */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *sslen,
-                        struct pki_err *err)
-{
-    const char *colon = s != NULL ? strrchr(s, ':') : NULL, *h = s;
-    char host[INET6_ADDRSTRLEN + 1], *end = NULL;
-    size_t hlen = colon != NULL ? (size_t)(colon - s) : 0;
-    unsigned long port = 0;
-    int v6 = s != NULL && s[0] == '[';
-
-    if (v6 && hlen >= 2 && s[hlen - 1] == ']') {
-        h = s + 1;
-        hlen -= 2;
-    } else if (v6) {
-        hlen = 0;
-    }
-    if (colon != NULL && colon[1] >= '0' && colon[1] <= '9' && strlen(colon + 1) <= 5)
-        port = strtoul(colon + 1, &end, 10);
-    if (hlen == 0 || hlen >= sizeof(host) || end == NULL || *end != '\0' || port > 65535)
-        goto bad;
-    memcpy(host, h, hlen);
-    host[hlen] = '\0';
-    memset(ss, 0, sizeof(*ss));
-    if (v6) {
-        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)port);
-        *sslen = sizeof(*a6);
-        if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1)
-            return PKI_OK;
-    } else {
-        struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)port);
-        *sslen = sizeof(*a4);
-        if (inet_pton(AF_INET, host, &a4->sin_addr) == 1)
-            return PKI_OK;
-    }
-bad:
-    return pki_err_set(err, PKI_ERR_USAGE,
-                       "listen address \"%s\": expected IPv4:PORT or [IPv6]:PORT "
-                       "(e.g. 127.0.0.1:8555; port 0 picks a free one)",
-                       s != NULL ? s : "");
-}
-
-/* The address actually bound (the port, when 0 was asked for). */
-int srv_net_fd_address(int fd, char *out, size_t outlen, struct pki_err *err)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    char ip[INET6_ADDRSTRLEN];
-    const void *a;
-    unsigned port;
-
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-        return pki_err_set(err, PKI_ERR_IO, "getsockname: %s", strerror(errno));
-    if (ss.ss_family == AF_INET6) {
-        a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-    } else {
-        a = &((struct sockaddr_in *)&ss)->sin_addr;
-        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-    }
-    if (inet_ntop(ss.ss_family, a, ip, sizeof(ip)) == NULL)
-        return pki_err_set(err, PKI_ERR_IO, "inet_ntop: %s", strerror(errno));
-    snprintf(out, outlen, ss.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", ip, port);
-    return PKI_OK;
-}
-
 static int format_bound(struct srv_net *net, struct pki_err *err)
 {
     return srv_net_fd_address(evconnlistener_get_fd(net->listener), net->addr,
@@ -851,7 +721,7 @@ struct srv_net *srv_net_new(struct event_base *base, const struct srv_net_opts *
         pki_err_set(err, PKI_ERR_USAGE, "srv_net_new: missing base, options or handler");
         return NULL;
     }
-    if (!opts->has_listen_fd && parse_listen(opts->listen, &ss, &sslen, err) < 0)
+    if (!opts->has_listen_fd && srv__net_parse_listen(opts->listen, &ss, &sslen, err) < 0)
         return NULL;
     if ((net = calloc(1, sizeof(*net))) == NULL ||
         (net->retry = evtimer_new(base, on_retry, net)) == NULL) {
@@ -878,7 +748,7 @@ struct srv_net *srv_net_new(struct event_base *base, const struct srv_net_opts *
     else
         net->listener = evconnlistener_new_bind(
             base, on_accept, net, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-            NET_BACKLOG, (struct sockaddr *)&ss, (int)sslen);
+            SRV_NET_BACKLOG, (struct sockaddr *)&ss, (int)sslen);
     if (net->listener == NULL) {
         pki_err_set(err, PKI_ERR_IO, "cannot listen on %s: %s", opts->listen, strerror(errno));
         goto fail;
@@ -890,27 +760,6 @@ struct srv_net *srv_net_new(struct event_base *base, const struct srv_net_opts *
 fail:
     srv_net_free(net);
     return NULL;
-}
-
-int srv_net_bind(const char *addr, int *fd, struct pki_err *err)
-{
-    struct sockaddr_storage ss;
-    socklen_t sslen = 0;
-    int one = 1, s;
-
-    if (parse_listen(addr, &ss, &sslen, err) < 0)
-        return err->code;
-    s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return pki_err_set(err, PKI_ERR_IO, "socket: %s", strerror(errno));
-    if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(s, (struct sockaddr *)&ss, sslen) != 0 || listen(s, NET_BACKLOG) != 0) {
-        pki_err_set(err, PKI_ERR_IO, "cannot listen on %s: %s", addr, strerror(errno));
-        close(s);
-        return err->code;
-    }
-    *fd = s;
-    return PKI_OK;
 }
 
 const char *srv_net_address(const struct srv_net *net)
@@ -929,22 +778,4 @@ void srv_net_free(struct srv_net *net)
     if (net->retry != NULL)
         event_free(net->retry);
     free(net);
-}
-
-void srv_resp_error(struct srv_resp *resp, int status, const char *msg)
-{
-    struct pki_err err = {0, ""};
-    json_t *obj = json_pack("{s:s}", "error", msg != NULL ? msg : srv_http_reason(status));
-    char *text;
-
-    if (obj == NULL) /* msg was not UTF-8 */
-        obj = json_pack("{s:s}", "error", srv_http_reason(status));
-    text = obj != NULL ? json_dumps(obj, 0) : NULL;
-    pki_buf_free(&resp->body);
-    resp->status = status;
-    resp->content_type = "application/json";
-    if (text != NULL && pki_buf_set(&resp->body, text, strlen(text), &err) < 0)
-        pki_buf_free(&resp->body);
-    free(text);
-    json_decref(obj);
 }
