@@ -1,474 +1,18 @@
-/* ca_rotate.c - ca stage, rotate and prune (docs/rotation.md). */
+/* ca_rotate.c - ca rotate: a staging folder checked whole, then
+ * installed (docs/rotation.md). */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/evp.h>
-#include <openssl/x509v3.h>
 
+#include "ca_int.h"
 #include "certsdir.h"
 #include "chain.h"
 #include "cluster_int.h"
 #include "fsio.h"
 #include "pem.h"
-#include "subject.h"
-
-#define STAGE_FILE "pkictl-stage.json"
-#define STAGE_BUNDLE "trust-bundle.pem"
-#define STAGE_MAX (1024 * 1024)
-#define TOKEN_PREFIX "pkictl1:sha256:"
-#define CN_MAX 64
-
-/* ---- small helpers ---------------------------------------------------------------- */
-
-static int push_up(STACK_OF(X509) *s, X509 *x)
-{
-    if (X509_up_ref(x) != 1)
-        return PKI_ERR_INTERNAL;
-    if (sk_X509_push(s, x) <= 0) {
-        X509_free(x);
-        return PKI_ERR_INTERNAL;
-    }
-    return PKI_OK;
-}
-
-static int stack_pem(STACK_OF(X509) *s, struct pki_buf *out, struct pki_err *err)
-{
-    int k, rc = PKI_OK;
-
-    for (k = 0; rc == PKI_OK && k < sk_X509_num(s); k++)
-        rc = pki_pem_append_cert(sk_X509_value(s, k), out, err);
-    return rc;
-}
-
-static int valid_at(X509 *x, time_t now)
-{
-    time_t nb, na;
-
-    return pki_cert_validity(x, &nb, &na, NULL) == PKI_OK && now >= nb && now < na;
-}
-
-static time_t not_after(X509 *x)
-{
-    time_t nb, na = 0;
-
-    return pki_cert_validity(x, &nb, &na, NULL) == PKI_OK ? na : 0;
-}
-
-/* The top CA (no parent) above CA a. */
-static int top_of(const struct pki_manifest *m, int a)
-{
-    while (m->cas[a].parent >= 0)
-        a = m->cas[a].parent;
-    return a;
-}
-
-static void sha256_hex(const void *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    unsigned int mdlen = 32;
-
-    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1)
-        memset(md, 0, sizeof(md));
-    cl_hex(md, 32, out);
-}
-
-static int cert_hex(X509 *x, char out[65])
-{
-    unsigned char md[32];
-
-    if (cl_cert_sha256(x, md) != PKI_OK)
-        return PKI_ERR_CRYPTO;
-    cl_hex(md, 32, out);
-    return PKI_OK;
-}
-
-static void free_keys(EVP_PKEY **keys, size_t n)
-{
-    while (n > 0)
-        EVP_PKEY_free(keys[--n]);
-}
-
-/* The new CA's subject: the declared one with "@UNIXTIME" on its last common
- * name (a CN "NAME@UNIXTIME" if it has none), unlike any name in avoid. */
-static X509_NAME *new_subject(const struct pki_manifest_ca *ca, time_t now, STACK_OF(X509) *avoid,
-                              struct pki_err *err)
-{
-    X509_NAME *name = NULL;
-    char base[CN_MAX * 4 + 1], value[CN_MAX * 4 + 1], suffix[40];
-    int attempt, k;
-
-    for (attempt = 0; attempt < 100; attempt++) {
-        int last = -1, loc = -1, clash = 0;
-        size_t keep;
-
-        X509_NAME_free(name);
-        if ((name = pki_subject_parse(ca->subject, err)) == NULL)
-            return NULL;
-        while ((loc = X509_NAME_get_index_by_NID(name, NID_commonName, loc)) >= 0)
-            last = loc;
-        snprintf(base, sizeof(base), "%s", ca->name);
-        if (last >= 0) {
-            unsigned char *utf8 = NULL;
-            int len = ASN1_STRING_to_UTF8(&utf8,
-                                          X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last)));
-
-            if (len >= 0)
-                snprintf(base, sizeof(base), "%.*s", len, (const char *)utf8);
-            OPENSSL_free(utf8);
-            X509_NAME_ENTRY_free(X509_NAME_delete_entry(name, last));
-        }
-        snprintf(suffix, sizeof(suffix), attempt ? "@%lld.%d" : "@%lld", (long long)now, attempt);
-        /* at most 64 characters: shorten the base on a UTF-8 boundary */
-        keep = strlen(base);
-        while (keep > 0 && (keep + strlen(suffix) > CN_MAX ||
-                            ((unsigned char)base[keep] & 0xC0) == 0x80))
-            keep--;
-        snprintf(value, sizeof(value), "%.*s%s", (int)keep, base, suffix);
-        if (X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_UTF8,
-                                       (const unsigned char *)value, -1, last, 0) != 1) {
-            X509_NAME_free(name);
-            pki_err_set_ssl(err, PKI_ERR_INTERNAL, "cannot name the new CA %s", ca->name);
-            return NULL;
-        }
-        for (k = 0; avoid != NULL && k < sk_X509_num(avoid); k++)
-            clash |= X509_NAME_cmp(X509_get_subject_name(sk_X509_value(avoid, k)), name) == 0;
-        if (!clash)
-            return name;
-    }
-    X509_NAME_free(name);
-    pki_err_set(err, PKI_ERR_INTERNAL, "cannot find a fresh name for the new CA %s", ca->name);
-    return NULL;
-}
-
-/* ---- ca stage ------------------------------------------------------------------------ */
-
-struct staged {
-    X509 **cert, **cross;
-    EVP_PKEY **key;
-    STACK_OF(X509) **file;
-};
-
-static int staged_alloc(struct staged *s, size_t n, struct pki_err *err)
-{
-    s->cert = calloc(n + 1, sizeof(*s->cert));
-    s->cross = calloc(n + 1, sizeof(*s->cross));
-    s->key = calloc(n + 1, sizeof(*s->key));
-    s->file = calloc(n + 1, sizeof(*s->file));
-    if (!s->cert || !s->cross || !s->key || !s->file)
-        return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
-    return PKI_OK;
-}
-
-static void staged_free(struct staged *s, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (s->cert)
-            X509_free(s->cert[i]);
-        if (s->cross)
-            X509_free(s->cross[i]);
-        if (s->key)
-            EVP_PKEY_free(s->key[i]);
-        if (s->file)
-            pki_certs_free(s->file[i]);
-    }
-    free(s->cert);
-    free(s->cross);
-    free(s->key);
-    free(s->file);
-    memset(s, 0, sizeof(*s));
-}
-
-/* Makes CA i's new key, certificate, file and cross-signature. */
-static int stage_ca(struct cl_work *w, size_t i, const struct custom_issuer *cu, struct staged *s,
-                    time_t now, struct cluster_report *r, struct pki_err *err)
-{
-    const struct pki_manifest_ca *ca = &w->c.m.cas[i];
-    struct cl_file *f = &w->c.cas[i];
-    X509 *cur = cl_first_cert(f);
-    X509_NAME *name = NULL;
-    struct pki_cert_params p;
-    int top = ca->parent < 0, cur_root = cur && pki_chain_is_root(cur), k, rc = PKI_OK;
-
-    if (cur == NULL) {
-        PROBLEM(w, r, "CA %s: %s: %s (stage starts from the current CAs; 'pkictl cluster "
-                "recover' re-issues a lost CA certificate)", ca->name, ca->cert, f->cert_err);
-        return PKI_OK;
-    }
-    if (top && !cur_root && cu->issuer == NULL) {
-        PROBLEM(w, r, "CA %s is signed by a custom root: pass --root-ca=CERT,KEY (and "
-                "--intermediate-ca) to sign its successor", ca->name);
-        return PKI_OK;
-    }
-    if (!top && s->cert[ca->parent] == NULL)
-        return PKI_OK; /* its parent's problem is already listed */
-    if ((s->key[i] = pki_key_generate(&ca->key_spec, err)) == NULL ||
-        (name = new_subject(ca, now, f->certs, err)) == NULL)
-        return err ? err->code : PKI_ERR_CRYPTO;
-    memset(&p, 0, sizeof(p));
-    p.now = now;
-    p.lifetime = ca->lifetime;
-    p.issuer = top ? cu->issuer : s->cert[ca->parent];
-    p.issuer_key = top ? cu->issuer_key : s->key[ca->parent];
-    p.role = p.issuer != NULL && !ca->signs_ca ? PKI_ROLE_INTERMEDIATE : PKI_ROLE_CA;
-    s->cert[i] = cl_issue(&p, name, ca->lifetime_is_default, s->key[i], err);
-    if (s->cert[i] == NULL) {
-        X509_NAME_free(name);
-        pki_err_prefix(err, "new CA %s", ca->name);
-        return err ? err->code : PKI_ERR_CRYPTO;
-    }
-    if ((s->file[i] = sk_X509_new_null()) == NULL || push_up(s->file[i], s->cert[i]) != PKI_OK)
-        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
-    if (rc == PKI_OK && top && cu->inter_certs)
-        rc = push_up(s->file[i], sk_X509_value(cu->inter_certs, 0));
-    if (rc == PKI_OK && top && cu->root_certs)
-        rc = push_up(s->file[i], sk_X509_value(cu->root_certs, 0));
-    /* A root's file is a trust bundle: the CAs it holds now stay. */
-    for (k = 0; rc == PKI_OK && top && cur_root && k < sk_X509_num(f->certs); k++)
-        if (!pki_certs_contain(s->file[i], sk_X509_value(f->certs, k)))
-            rc = push_up(s->file[i], sk_X509_value(f->certs, k));
-    if (rc == PKI_OK && sk_X509_num(s->file[i]) > PKI_PEM_CERTS_MAX)
-        PROBLEM(w, r, "CA %s: %s would hold more than %d certificates: run 'pkictl ca prune' "
-                "first", ca->name, ca->cert, PKI_PEM_CERTS_MAX);
-    if (rc == PKI_OK && top && cur_root) {
-        if (f->key == NULL || !pki_key_matches_cert(f->key, cur)) {
-            cl_report_add(r, 1, "CA %s: no cross-signature: the current key %s %s; 'pkictl ca "
-                          "rotate' will need --force", ca->name, ca->key,
-                          f->key ? "does not match" : f->key_err);
-        } else if (!valid_at(cur, now)) {
-            cl_report_add(r, 1, "CA %s: no cross-signature: the current CA is not valid now; "
-                          "'pkictl ca rotate' will need --force", ca->name);
-        } else {
-            memset(&p, 0, sizeof(p));
-            p.now = now;
-            p.lifetime = ca->lifetime;
-            p.issuer = cur;
-            p.issuer_key = f->key;
-            p.role = PKI_ROLE_CA;
-            s->cross[i] = cl_issue(&p, name, 1, s->key[i], err);
-            if (s->cross[i] == NULL) {
-                pki_err_prefix(err, "cross-signing CA %s", ca->name);
-                rc = err ? err->code : PKI_ERR_CRYPTO;
-            }
-        }
-    }
-    X509_NAME_free(name);
-    return rc;
-}
-
-/* Every self-signed certificate of the top CAs' files, new ones first. */
-static int bundle_pem(const struct cluster *c, const struct staged *s, struct pki_buf *out,
-                      struct pki_err *err)
-{
-    STACK_OF(X509) *all = sk_X509_new_null();
-    size_t i;
-    int k, pass, rc = all ? PKI_OK : pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
-
-    for (pass = 0; pass < 2; pass++)
-        for (i = 0; rc == PKI_OK && i < c->m.ncas; i++) {
-            STACK_OF(X509) *f = pass == 0 ? s->file[i] : c->cas[i].certs;
-
-            if (c->m.cas[i].parent >= 0 || f == NULL)
-                continue;
-            /* new roots first (the first certificate of each new file), then the rest */
-            for (k = 0; rc == PKI_OK && k < (pass == 0 ? 1 : sk_X509_num(f)); k++) {
-                X509 *x = sk_X509_value(f, k);
-
-                if (pki_chain_is_root(x) && !pki_certs_contain(all, x))
-                    rc = push_up(all, x);
-            }
-        }
-    if (rc == PKI_OK)
-        rc = stack_pem(all, out, err);
-    pki_certs_free(all);
-    return rc;
-}
-
-static int stage_json(const struct cluster *c, const struct staged *s, time_t now,
-                      const char *token, struct pki_buf *out, struct pki_err *err)
-{
-    json_t *root = json_object(), *cas = json_array(), *keys = json_array();
-    char hex[65], cross[PKI_MANIFEST_NAME_MAX + 16], *text;
-    size_t i;
-    int rc = PKI_OK;
-
-    sha256_hex(c->manifest_text.data, c->manifest_text.len, hex);
-    json_object_set_new(root, "version", json_integer(1));
-    json_object_set_new(root, "staged_at", json_integer((json_int_t)now));
-    json_object_set_new(root, "manifest_sha256", json_string(hex));
-    for (i = 0; rc == PKI_OK && i < c->m.ncas; i++) {
-        json_t *o = json_object();
-
-        rc = cert_hex(cl_first_cert(&c->cas[i]), hex);
-        snprintf(cross, sizeof(cross), "cross/%s.crt", c->m.cas[i].name);
-        json_object_set_new(o, "name", json_string(c->m.cas[i].name));
-        json_object_set_new(o, "current_sha256", json_string(hex));
-        json_object_set_new(o, "cert", json_string(c->m.cas[i].cert));
-        json_object_set_new(o, "key", json_string(c->m.cas[i].key));
-        json_object_set_new(o, "cross", s->cross[i] ? json_string(cross) : json_null());
-        json_array_append_new(cas, o);
-    }
-    for (i = 0; i < c->m.nkeys; i++) {
-        json_t *o = json_object();
-
-        json_object_set_new(o, "name", json_string(c->m.keys[i].name));
-        json_object_set_new(o, "key", json_string(c->m.keys[i].key));
-        json_array_append_new(keys, o);
-    }
-    json_object_set_new(root, "cas", cas);
-    json_object_set_new(root, "keys", keys);
-    json_object_set_new(root, "trust_bundle", json_string(STAGE_BUNDLE));
-    json_object_set_new(root, "token", json_string(token));
-    text = rc == PKI_OK ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    if (rc == PKI_OK && text == NULL)
-        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
-    if (rc == PKI_OK && (rc = pki_buf_set(out, text, strlen(text), err)) == PKI_OK)
-        rc = pki_buf_append(out, "\n", 1, err);
-    free(text);
-    json_decref(root);
-    return rc;
-}
-
-/* Adds a plain key's new file: a new key first, then the keys it holds now. */
-static int stage_key(struct cl_work *w, size_t i, int skip_mode, struct cl_writes *ws,
-                     struct cluster_report *r, struct pki_err *err)
-{
-    const struct pki_manifest_key *k = &w->c.m.keys[i];
-    EVP_PKEY *keys[CLUSTER_KEYS_PER_FILE_MAX + 1];
-    struct pki_buf out = {NULL, 0}, one = {NULL, 0};
-    char path[PATH_MAX];
-    size_t n = 0, j;
-    int rc = fs_join(w->c.dir, k->key, path, sizeof(path), err);
-
-    memset(keys, 0, sizeof(keys));
-    if (rc == PKI_OK) {
-        rc = cl_read_keys(path, skip_mode, keys + 1, &n, err);
-        if (rc == PKI_ERR_NOTFOUND)
-            rc = PKI_OK;
-    }
-    if (rc == PKI_OK && n + 1 > CLUSTER_KEYS_PER_FILE_MAX)
-        rc = pki_err_set(err, PKI_ERR_POLICY, "%s holds %zu keys already: drop old ones with "
-                         "'pkictl cluster rotate-key --keep=N' first", path, n);
-    if (rc == PKI_OK && (keys[0] = pki_key_generate(&k->key_spec, err)) == NULL)
-        rc = err ? err->code : PKI_ERR_CRYPTO;
-    for (j = 0; rc == PKI_OK && j <= n; j++) {
-        if ((rc = pki_key_to_pem(keys[j], &one, err)) == PKI_OK)
-            rc = pki_buf_append(&out, one.data, one.len, err);
-        pki_buf_free(&one);
-    }
-    if (rc == PKI_OK)
-        rc = cl_writes_add(ws, k->key, &out, 1, err);
-    if (rc == PKI_OK)
-        cl_report_add(r, 0, "staged key %s: a new key first, then the %zu current key%s", k->name,
-                      n, n == 1 ? "" : "s");
-    free_keys(keys, n + 1);
-    pki_buf_free(&out);
-    return rc;
-}
-
-/* Writes ws into the new folder out as one change; removes out on failure. */
-static int write_new_folder(const char *out, const struct cl_writes *ws, struct cluster_report *r,
-                            struct pki_err *err)
-{
-    char path[PATH_MAX];
-    size_t i;
-    int rc = PKI_OK;
-
-    if (mkdir(out, 0700) != 0)
-        return pki_err_set(err, fs_exists(out) ? PKI_ERR_EXISTS : PKI_ERR_IO,
-                           "cannot create %s: %s", out, fs_exists(out) ? "it exists (ca stage "
-                           "writes a new folder)" : "no such parent folder or no permission");
-    for (i = 0; rc == PKI_OK && i < ws->n; i++) {
-        struct fs_file f;
-
-        rc = fs_join(out, ws->w[i].rel, path, sizeof(path), err);
-        if (rc == PKI_OK)
-            rc = fs_make_dirs(out, ws->w[i].rel, err);
-        f = (struct fs_file){path, &ws->w[i].data, ws->w[i].secret, 0};
-        if (rc == PKI_OK)
-            rc = fs_write_atomic(&f, err);
-        if (rc == PKI_OK)
-            cl_report_add(r, 0, "wrote %s", path);
-    }
-    if (rc != PKI_OK) {
-        struct pki_err ignore = {0, ""};
-
-        if (fs_remove_tree(out, &ignore) != PKI_OK) {
-            /* the error below is what matters */
-        }
-    }
-    return rc;
-}
-
-int ca_stage(const struct cluster_change_opts *o, const char *out,
-             const struct cluster_custom *custom, struct cluster_report *r,
-             char token[CA_TOKEN_MAX], struct pki_err *err)
-{
-    struct cl_work w;
-    struct custom_issuer cu;
-    struct staged s = {NULL, NULL, NULL, NULL};
-    struct cl_writes ws = {NULL, 0, 0};
-    struct pki_buf bundle = {NULL, 0}, json = {NULL, 0}, pem = {NULL, 0};
-    char hex[65], rel[PKI_MANIFEST_NAME_MAX + 16];
-    size_t i;
-    int depth, rc;
-
-    memset(&cu, 0, sizeof(cu));
-    if (fs_exists(out))
-        return pki_err_set(err, PKI_ERR_EXISTS, "%s exists: ca stage writes a new folder", out);
-    if ((rc = cl_work_begin(o, &w, err)) != PKI_OK)
-        return rc;
-    rc = staged_alloc(&s, w.c.m.ncas, err);
-    if (rc == PKI_OK)
-        rc = cl_load_custom(custom, &cu, err);
-    for (depth = 0; rc == PKI_OK && depth <= PKI_MANIFEST_DEPTH_MAX; depth++)
-        for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++)
-            if (w.c.m.cas[i].depth == depth)
-                rc = stage_ca(&w, i, &cu, &s, o->now, r, err);
-    if (rc == PKI_OK && w.problems > 0)
-        rc = cl_refuse(&w, "stage", err);
-    for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++) {
-        const struct pki_manifest_ca *ca = &w.c.m.cas[i];
-
-        if ((rc = pki_key_to_pem(s.key[i], &pem, err)) == PKI_OK)
-            rc = cl_writes_add(&ws, ca->key, &pem, 1, err);
-        if (rc == PKI_OK && (rc = stack_pem(s.file[i], &pem, err)) == PKI_OK)
-            rc = cl_writes_add(&ws, ca->cert, &pem, 0, err);
-        snprintf(rel, sizeof(rel), "cross/%s.crt", ca->name);
-        if (rc == PKI_OK && s.cross[i] &&
-            (rc = pki_pem_append_cert(s.cross[i], &pem, err)) == PKI_OK)
-            rc = cl_writes_add(&ws, rel, &pem, 0, err);
-        if (rc == PKI_OK)
-            cl_report_add(r, 0, "staged CA %s%s", ca->name, s.cross[i] ? ", cross-signed by "
-                          "the current CA" : ca->parent >= 0 ? ", signed by its parent's new "
-                          "certificate" : "");
-    }
-    for (i = 0; rc == PKI_OK && i < w.c.m.nkeys; i++)
-        rc = stage_key(&w, i, o->skip_key_mode_check, &ws, r, err);
-    if (rc == PKI_OK && (rc = bundle_pem(&w.c, &s, &bundle, err)) == PKI_OK) {
-        sha256_hex(bundle.data, bundle.len, hex);
-        snprintf(token, CA_TOKEN_MAX, TOKEN_PREFIX "%s", hex);
-        rc = stage_json(&w.c, &s, o->now, token, &json, err);
-    }
-    if (rc == PKI_OK && (rc = cl_writes_add(&ws, STAGE_BUNDLE, &bundle, 0, err)) == PKI_OK)
-        rc = cl_writes_add(&ws, STAGE_FILE, &json, 0, err);
-    if (rc == PKI_OK)
-        rc = write_new_folder(out, &ws, r, err);
-    pki_buf_free(&bundle);
-    pki_buf_free(&json);
-    pki_buf_free(&pem);
-    cl_writes_free(&ws);
-    staged_free(&s, w.c.m.ncas);
-    cl_custom_free(&cu);
-    cl_work_end(&w);
-    return rc;
-}
-
-/* ---- ca rotate ------------------------------------------------------------------------- */
 
 /* The first 40 bytes of a field name from the file, bytes that are not
  * printable ASCII as \xNN: report lines reach the terminal as they are, and
@@ -611,7 +155,7 @@ int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text
     token[0] = '\0';
     stage_shapes(w, path, root, token, r);
     stage_keys(w, path, root, r);
-    sha256_hex(w->c.manifest_text.data, w->c.manifest_text.len, hex);
+    ca_sha256_hex(w->c.manifest_text.data, w->c.manifest_text.len, hex);
     v = json_object_get(root, "manifest_sha256");
     if (!json_is_string(v) || strcmp(json_string_value(v), hex) != 0)
         PROBLEM(w, r, "%s was staged from another manifest (%s changed since): stage again",
@@ -629,7 +173,7 @@ int cl_stage_parse_text(struct cl_work *w, const char *staging, const char *text
             continue;
         }
         cur_hex = json_string_value(json_object_get(v, "current_sha256"));
-        if (cur == NULL || cert_hex(cur, hex) != PKI_OK || cur_hex == NULL ||
+        if (cur == NULL || ca_cert_hex(cur, hex) != PKI_OK || cur_hex == NULL ||
             strcmp(cur_hex, hex) != 0)
             PROBLEM(w, r, "CA %s changed since it was staged (or cannot be read): stage again",
                     name);
@@ -691,7 +235,7 @@ static void check_staged_ca(struct cl_work *w, size_t i, const char *staging,
     if (!pki_cert_is_ca(nw) || !(X509_get_key_usage(nw) & KU_KEY_CERT_SIGN))
         PROBLEM(w, r, "CA %s: the staged certificate is not a CA (CA:TRUE and keyCertSign)",
                 ca->name);
-    if (!valid_at(nw, now))
+    if (!ca_valid_at(nw, now))
         PROBLEM(w, r, "CA %s: the staged certificate is not valid now", ca->name);
     if (!top) {
         if (s->cert[ca->parent] && !pki_chain_issued_by(nw, s->cert[ca->parent]))
@@ -791,8 +335,8 @@ static void check_staged_keys(struct cl_work *w, const char *staging, int skip_m
         if (found && cl_writes_add(ws, k->key, &out, 1, err) != PKI_OK)
             w->problems++;
         pki_buf_free(&out);
-        free_keys(keys, n);
-        free_keys(cur, ncur);
+        ca_free_keys(keys, n);
+        ca_free_keys(cur, ncur);
     }
 }
 
@@ -843,7 +387,7 @@ static int verify_leaf(struct cl_work *w, size_t i, const struct pki_buf *pem,
                        const struct anchors *an, int dry_run, int force, struct cluster_report *r)
 {
     const struct pki_manifest_leaf *l = &w->c.m.leaves[i];
-    int top = top_of(&w->c.m, l->ca), res[3] = {1, 1, 1};
+    int top = ca_top_of(&w->c.m, l->ca), res[3] = {1, 1, 1};
     STACK_OF(X509) *chain = pki_pem_read_certs(pem->data, pem->len, NULL);
     STACK_OF(X509) *old_a = an[top].old_a, *new_a = an[top].new_a;
     STACK_OF(X509) *all_new = an[top].all_new, *cur = w->c.leaves[i].certs, *rest = NULL;
@@ -914,14 +458,14 @@ static int rotate_state(struct cl_work *w, const struct staged *s, time_t now,
         for (j = 0; j < w->c.m.nleaves; j++) {
             X509 *x = cl_first_cert(&w->c.leaves[j]);
 
-            if (x && top_of(&w->c.m, w->c.m.leaves[j].ca) == (int)i && not_after(x) > until)
-                until = not_after(x);
+            if (x && ca_top_of(&w->c.m, w->c.m.leaves[j].ca) == (int)i && ca_not_after(x) > until)
+                until = ca_not_after(x);
         }
         for (j = 0; j < w->c.m.ncas; j++) {
             X509 *x = cl_first_cert(&w->c.cas[j]);
 
-            if (x && j != i && top_of(&w->c.m, (int)j) == (int)i && not_after(x) > until)
-                until = not_after(x);
+            if (x && j != i && ca_top_of(&w->c.m, (int)j) == (int)i && ca_not_after(x) > until)
+                until = ca_not_after(x);
         }
         rt->rotated_at = now;
         rt->valid_until = until;
@@ -941,11 +485,11 @@ static int check_staged_bundle(struct cl_work *w, const struct staged *s, const 
 {
     struct pki_buf want = {NULL, 0};
     char hex[65];
-    int rc = bundle_pem(&w->c, s, &want, err);
+    int rc = ca_bundle_pem(&w->c, s, &want, err);
 
     if (rc != PKI_OK)
         return rc;
-    sha256_hex(bundle->data, bundle->len, hex);
+    ca_sha256_hex(bundle->data, bundle->len, hex);
     if (token[0] != '\0' && strcmp(hex, token) != 0)
         PROBLEM(w, r, "%s changed after staging: its SHA-256 is not the token in %s "
                 "(" TOKEN_PREFIX "%s): stage again", path, STAGE_FILE, token);
@@ -972,7 +516,7 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
     if ((rc = cl_work_begin(o, &w, err)) != PKI_OK)
         return rc;
     cross = calloc(w.c.m.ncas + 1, sizeof(*cross));
-    rc = cross ? staged_alloc(&s, w.c.m.ncas, err) : PKI_ERR_INTERNAL;
+    rc = cross ? ca_staged_alloc(&s, w.c.m.ncas, err) : PKI_ERR_INTERNAL;
     if (rc == PKI_OK)
         rc = read_stage(&w, staging, cross, token, r, err);
     for (depth = 0; rc == PKI_OK && depth <= PKI_MANIFEST_DEPTH_MAX; depth++)
@@ -1035,7 +579,7 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
                           "one first", ca->cert, sk_X509_num(s.file[i]));
         if ((rc = pki_key_to_pem(s.key[i], &pem, err)) == PKI_OK)
             rc = cl_writes_add(&w.ws, ca->key, &pem, 1, err);
-        if (rc == PKI_OK && (rc = stack_pem(s.file[i], &pem, err)) == PKI_OK)
+        if (rc == PKI_OK && (rc = ca_stack_pem(s.file[i], &pem, err)) == PKI_OK)
             rc = cl_writes_add(&w.ws, ca->cert, &pem, 0, err);
     }
     if (rc == PKI_OK && (rc = cl_writes_add(&w.ws, CLUSTER_TRUST_BUNDLE, &bundle, 0, err)) ==
@@ -1056,176 +600,8 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
     pki_buf_free(&pem);
     pki_buf_free(&bundle);
     cl_view_free(&v);
-    staged_free(&s, w.c.m.ncas);
+    ca_staged_free(&s, w.c.m.ncas);
     free(cross);
-    cl_work_end(&w);
-    return rc;
-}
-
-/* ---- ca prune ------------------------------------------------------------------------------ */
-
-/* 1 if old root x of top CA i may go; else 0 and why in r. */
-static int prunable(struct cl_work *w, size_t i, X509 *x, time_t now, struct cluster_report *r)
-{
-    unsigned char sha[32];
-    char when[40], subject[256];
-    size_t j;
-    const struct cl_retired *rt = NULL;
-
-    X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
-    if (now >= not_after(x))
-        return 1;
-    if (cl_cert_sha256(x, sha) == PKI_OK)
-        for (j = 0; j < w->c.state.nretired; j++)
-            if (memcmp(w->c.state.retired[j].sha256, sha, 32) == 0)
-                rt = &w->c.state.retired[j];
-    if (rt == NULL) {
-        pki_time_format(not_after(x), 0, when, sizeof(when));
-        cl_report_add(r, 0, "kept old CA %s in %s: no record of what it signed, so it stays "
-                      "until it expires on %s", subject, w->c.m.cas[i].cert, when);
-        return 0;
-    }
-    if (now < rt->valid_until) {
-        pki_time_format((time_t)rt->valid_until, 0, when, sizeof(when));
-        cl_report_add(r, 0, "kept old CA %s in %s: certificates it signed are valid until %s",
-                      subject, w->c.m.cas[i].cert, when);
-        return 0;
-    }
-    for (j = 0; j < w->c.m.nleaves; j++) {
-        STACK_OF(X509) *certs = w->c.leaves[j].certs, *rest, *anchor;
-        int ok = 0;
-
-        if (certs == NULL || top_of(&w->c.m, w->c.m.leaves[j].ca) != (int)i ||
-            now >= not_after(sk_X509_value(certs, 0)))
-            continue;
-        rest = sk_X509_dup(certs);
-        anchor = sk_X509_new_null();
-        if (rest && anchor && sk_X509_push(anchor, x) > 0) {
-            X509 *leaf = sk_X509_shift(rest);
-
-            /* signed by x, not merely reaching it through the cross-signature */
-            if (w->c.state.cross[i] != NULL)
-                for (int c = sk_X509_num(rest) - 1; c >= 0; c--)
-                    if (X509_cmp(sk_X509_value(rest, c), w->c.state.cross[i]) == 0)
-                        (void)sk_X509_delete(rest, c);
-
-            ok = pki_chain_verify_with(leaf, rest, anchor, NULL) == PKI_OK;
-        }
-        sk_X509_free(rest);
-        sk_X509_free(anchor);
-        if (ok) {
-            cl_report_add(r, 0, "kept old CA %s in %s: leaf %s still chains to it", subject,
-                          w->c.m.cas[i].cert, w->c.m.leaves[j].name);
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Rewrites a certificate file without the certificates in gone; 1 if it changed. */
-static int without(STACK_OF(X509) *certs, STACK_OF(X509) *gone, struct pki_buf *out,
-                   struct pki_err *err, int *changed)
-{
-    int k, rc = PKI_OK;
-
-    *changed = 0;
-    for (k = 0; rc == PKI_OK && k < sk_X509_num(certs); k++) {
-        X509 *x = sk_X509_value(certs, k);
-
-        if (pki_certs_contain(gone, x))
-            *changed = 1;
-        else
-            rc = pki_pem_append_cert(x, out, err);
-    }
-    return rc;
-}
-
-int ca_prune(const struct cluster_change_opts *o, struct cluster_report *r, struct pki_err *err)
-{
-    struct cl_work w;
-    STACK_OF(X509) *gone = NULL;
-    struct pki_buf pem = {NULL, 0};
-    char path[PATH_MAX], hex[65], subject[256];
-    size_t i, j;
-    int k, changed, rc;
-
-    if ((rc = cl_work_begin(o, &w, err)) != PKI_OK)
-        return rc;
-    if ((gone = sk_X509_new_null()) == NULL)
-        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
-    for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++) {
-        STACK_OF(X509) *f = w.c.cas[i].certs;
-
-        if (w.c.m.cas[i].parent >= 0 || f == NULL || !pki_chain_is_root(sk_X509_value(f, 0)))
-            continue;
-        for (k = 1; rc == PKI_OK && k < sk_X509_num(f); k++) {
-            X509 *x = sk_X509_value(f, k);
-
-            if (!pki_chain_is_root(x) || !prunable(&w, i, x, o->now, r))
-                continue;
-            X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
-            cl_report_add(r, 0, "pruned old CA %s from %s", subject, w.c.m.cas[i].cert);
-            rc = push_up(gone, x);
-        }
-    }
-    if (rc == PKI_OK && sk_X509_num(gone) == 0) {
-        cl_report_add(r, 0, "nothing to prune");
-        goto out;
-    }
-    /* CA files and leaves lose the old roots and cross-signatures by them. */
-    for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++) {
-        X509 *cx = w.c.state.cross[i];
-
-        for (k = 0; cx != NULL && k < sk_X509_num(gone); k++)
-            if (pki_chain_issued_by(cx, sk_X509_value(gone, k))) {
-                rc = push_up(gone, cx);
-                w.c.state.cross[i] = NULL;
-                X509_free(cx);
-                break;
-            }
-    }
-    for (i = 0; rc == PKI_OK && i < w.c.m.ncas; i++)
-        if (w.c.cas[i].certs &&
-            (rc = without(w.c.cas[i].certs, gone, &pem, err, &changed)) == PKI_OK && changed)
-            rc = cl_writes_add(&w.ws, w.c.m.cas[i].cert, &pem, 0, err);
-    pki_buf_free(&pem);
-    for (i = 0; rc == PKI_OK && i < w.c.m.nleaves; i++)
-        if (w.c.leaves[i].certs &&
-            (rc = without(w.c.leaves[i].certs, gone, &pem, err, &changed)) == PKI_OK && changed)
-            rc = cl_writes_add(&w.ws, w.c.m.leaves[i].cert, &pem, 0, err);
-    pki_buf_free(&pem);
-    for (i = j = 0; i < w.c.state.nretired; i++) { /* drop the records of pruned roots */
-        int drop = 0;
-
-        for (k = 0; k < sk_X509_num(gone); k++) {
-            unsigned char sha[32];
-
-            drop |= cl_cert_sha256(sk_X509_value(gone, k), sha) == PKI_OK &&
-                    memcmp(sha, w.c.state.retired[i].sha256, 32) == 0;
-        }
-        if (!drop)
-            w.c.state.retired[j++] = w.c.state.retired[i];
-    }
-    w.c.state.nretired = j;
-    if (rc == PKI_OK && (rc = cl_state_encode(&w.c.state, &w.c.m, &pem, err)) == PKI_OK)
-        rc = cl_writes_add(&w.ws, CLUSTER_STATE_FILE, &pem, 0, err);
-    if (rc == PKI_OK && (rc = fs_join(w.t.dir, CLUSTER_TRUST_BUNDLE, path, sizeof(path), err)) ==
-                            PKI_OK && fs_exists(path)) {
-        STACK_OF(X509) *b = certsdir_load_certs(path, err);
-
-        rc = b ? without(b, gone, &pem, err, &changed) : (err ? err->code : PKI_ERR_INPUT);
-        if (rc == PKI_OK) {
-            sha256_hex(pem.data, pem.len, hex);
-            cl_report_add(r, 0, "token: " TOKEN_PREFIX "%s", hex);
-            rc = cl_writes_add(&w.ws, CLUSTER_TRUST_BUNDLE, &pem, 0, err);
-        }
-        pki_certs_free(b);
-    }
-    if (rc == PKI_OK)
-        rc = cl_writes_apply(&w.t, &w.ws, err);
-out:
-    pki_buf_free(&pem);
-    pki_certs_free(gone);
     cl_work_end(&w);
     return rc;
 }
