@@ -1,7 +1,8 @@
 /*
  * ca_int.h - what ca stage, rotate and prune share inside src/fs (ca_util.c,
- * ca_stage.c, ca_rotate.c, ca_prune.c): the staging folder's names, the
- * staged CAs, and small certificate helpers.
+ * ca_stage.c, ca_rotate.c, ca_prune.c): the staging folder's names and
+ * small certificate helpers. The staged CAs are a struct cl_view that owns
+ * what it points to.
  */
 #ifndef PKI_CA_INT_H
 #define PKI_CA_INT_H
@@ -19,13 +20,6 @@
 #define STAGE_MAX (1024 * 1024)
 #define TOKEN_PREFIX "pkictl1:sha256:"
 #define CN_MAX 64
-
-/* What ca stage makes for each CA of the cluster (index as in the manifest). */
-struct staged {
-    X509 **cert, **cross;
-    EVP_PKEY **key;
-    STACK_OF(X509) **file;
-};
 
 /* Takes a reference to x and pushes it on s. */
 int ca_push_up(STACK_OF(X509) *s, X509 *x);
@@ -56,18 +50,16 @@ void ca_free_keys(EVP_PKEY **keys, size_t n);
 int ca_without(STACK_OF(X509) *certs, STACK_OF(X509) *gone, struct pki_buf *out,
                struct pki_err *err, int *changed);
 
-/* Allocates the arrays of s for n CAs, zeroed. */
-int ca_staged_alloc(struct staged *s, size_t n, struct pki_err *err);
-
-/* Frees what s holds for n CAs, and its arrays; s is left zeroed. */
-void ca_staged_free(struct staged *s, size_t n);
+/* Frees what a view of staged CAs owns (cl_view_alloc, then filled by ca
+ * stage: certificates, cross-signatures, keys, files) and its arrays. */
+void ca_staged_free(struct cl_view *s, size_t n);
 
 /* Every self-signed certificate of the top CAs' files, new ones first. */
-int ca_bundle_pem(const struct cluster *c, const struct staged *s, struct pki_buf *out,
+int ca_bundle_pem(const struct cluster *c, const struct cl_view *s, struct pki_buf *out,
                   struct pki_err *err);
 
 /* The staging folder's pkictl-stage.json. */
-int ca_stage_json(const struct cluster *c, const struct staged *s, time_t now,
+int ca_stage_json(const struct cluster *c, const struct cl_view *s, time_t now,
                   const char *token, struct pki_buf *out, struct pki_err *err);
 
 #endif

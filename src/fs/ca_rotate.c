@@ -206,7 +206,7 @@ static int read_stage(struct cl_work *w, const char *staging, char (*cross)[PATH
 
 /* Loads CA i's staged files and checks them (docs/rotation.md). */
 static void check_staged_ca(struct cl_work *w, size_t i, const char *staging,
-                            const char *cross_path, struct staged *s, time_t now, int force,
+                            const char *cross_path, struct cl_view *s, time_t now, int force,
                             struct cluster_report *r)
 {
     const struct pki_manifest_ca *ca = &w->c.m.cas[i];
@@ -359,7 +359,7 @@ static void anchors_free(struct anchors *an, size_t n)
     free(an);
 }
 
-static int anchors_build(const struct cl_work *w, const struct staged *s, size_t top,
+static int anchors_build(const struct cl_work *w, const struct cl_view *s, size_t top,
                          struct anchors *a)
 {
     STACK_OF(X509) *cur = w->c.cas[top].certs;
@@ -427,7 +427,7 @@ static int verify_leaf(struct cl_work *w, size_t i, const struct pki_buf *pem,
 }
 
 /* The state after the switch: cross-signatures and retired roots. */
-static int rotate_state(struct cl_work *w, const struct staged *s, time_t now,
+static int rotate_state(struct cl_work *w, const struct cl_view *s, time_t now,
                         struct pki_buf *out, struct pki_err *err)
 {
     struct cl_state *st = &w->c.state;
@@ -479,7 +479,7 @@ static int rotate_state(struct cl_work *w, const struct staged *s, time_t now,
  * bundle peers get, so a root added to it or removed from it after staging
  * is refused, whatever the token says. Called once every staged file loaded
  * without a problem. */
-static int check_staged_bundle(struct cl_work *w, const struct staged *s, const char *path,
+static int check_staged_bundle(struct cl_work *w, const struct cl_view *s, const char *path,
                                const struct pki_buf *bundle, const char *token,
                                struct cluster_report *r, struct pki_err *err)
 {
@@ -504,7 +504,7 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
               struct cluster_report *r, struct pki_err *err)
 {
     struct cl_work w;
-    struct staged s = {NULL, NULL, NULL, NULL};
+    struct cl_view s = {NULL, NULL, NULL, NULL};
     struct cl_view v = {NULL, NULL, NULL, NULL};
     struct pki_buf pem = {NULL, 0}, bundle = {NULL, 0};
     struct cluster_report quiet = {NULL, 0, 0, 0};
@@ -516,7 +516,7 @@ int ca_rotate(const struct cluster_change_opts *o, const char *staging, int dry_
     if ((rc = cl_work_begin(o, &w, err)) != PKI_OK)
         return rc;
     cross = calloc(w.c.m.ncas + 1, sizeof(*cross));
-    rc = cross ? ca_staged_alloc(&s, w.c.m.ncas, err) : PKI_ERR_INTERNAL;
+    rc = cross ? cl_view_alloc(&s, w.c.m.ncas, err) : PKI_ERR_INTERNAL;
     if (rc == PKI_OK)
         rc = read_stage(&w, staging, cross, token, r, err);
     for (depth = 0; rc == PKI_OK && depth <= PKI_MANIFEST_DEPTH_MAX; depth++)

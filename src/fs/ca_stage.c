@@ -67,20 +67,7 @@ static X509_NAME *new_subject(const struct pki_manifest_ca *ca, time_t now, STAC
     return NULL;
 }
 
-
-
-int ca_staged_alloc(struct staged *s, size_t n, struct pki_err *err)
-{
-    s->cert = calloc(n + 1, sizeof(*s->cert));
-    s->cross = calloc(n + 1, sizeof(*s->cross));
-    s->key = calloc(n + 1, sizeof(*s->key));
-    s->file = calloc(n + 1, sizeof(*s->file));
-    if (!s->cert || !s->cross || !s->key || !s->file)
-        return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
-    return PKI_OK;
-}
-
-void ca_staged_free(struct staged *s, size_t n)
+void ca_staged_free(struct cl_view *s, size_t n)
 {
     size_t i;
 
@@ -94,15 +81,11 @@ void ca_staged_free(struct staged *s, size_t n)
         if (s->file)
             pki_certs_free(s->file[i]);
     }
-    free(s->cert);
-    free(s->cross);
-    free(s->key);
-    free(s->file);
-    memset(s, 0, sizeof(*s));
+    cl_view_free(s);
 }
 
 /* Makes CA i's new key, certificate, file and cross-signature. */
-static int stage_ca(struct cl_work *w, size_t i, const struct custom_issuer *cu, struct staged *s,
+static int stage_ca(struct cl_work *w, size_t i, const struct custom_issuer *cu, struct cl_view *s,
                     time_t now, struct cluster_report *r, struct pki_err *err)
 {
     const struct pki_manifest_ca *ca = &w->c.m.cas[i];
@@ -179,7 +162,7 @@ static int stage_ca(struct cl_work *w, size_t i, const struct custom_issuer *cu,
 }
 
 /* Every self-signed certificate of the top CAs' files, new ones first. */
-int ca_bundle_pem(const struct cluster *c, const struct staged *s, struct pki_buf *out,
+int ca_bundle_pem(const struct cluster *c, const struct cl_view *s, struct pki_buf *out,
                   struct pki_err *err)
 {
     STACK_OF(X509) *all = sk_X509_new_null();
@@ -206,11 +189,11 @@ int ca_bundle_pem(const struct cluster *c, const struct staged *s, struct pki_bu
     return rc;
 }
 
-int ca_stage_json(const struct cluster *c, const struct staged *s, time_t now,
+int ca_stage_json(const struct cluster *c, const struct cl_view *s, time_t now,
                   const char *token, struct pki_buf *out, struct pki_err *err)
 {
     json_t *root = json_object(), *cas = json_array(), *keys = json_array();
-    char hex[65], cross[PKI_MANIFEST_NAME_MAX + 16], *text;
+    char hex[65], cross[PKI_MANIFEST_NAME_MAX + 16];
     size_t i;
     int rc = PKI_OK;
 
@@ -241,12 +224,8 @@ int ca_stage_json(const struct cluster *c, const struct staged *s, time_t now,
     json_object_set_new(root, "keys", keys);
     json_object_set_new(root, "trust_bundle", json_string(STAGE_BUNDLE));
     json_object_set_new(root, "token", json_string(token));
-    text = rc == PKI_OK ? json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-    if (rc == PKI_OK && text == NULL)
-        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
-    if (rc == PKI_OK && (rc = pki_buf_set(out, text, strlen(text), err)) == PKI_OK)
-        rc = pki_buf_append(out, "\n", 1, err);
-    free(text);
+    if (rc == PKI_OK)
+        rc = cl_json_text(root, out, err);
     json_decref(root);
     return rc;
 }
@@ -328,7 +307,7 @@ int ca_stage(const struct cluster_change_opts *o, const char *out,
 {
     struct cl_work w;
     struct custom_issuer cu;
-    struct staged s = {NULL, NULL, NULL, NULL};
+    struct cl_view s = {NULL, NULL, NULL, NULL};
     struct cl_writes ws = {NULL, 0, 0};
     struct pki_buf bundle = {NULL, 0}, json = {NULL, 0}, pem = {NULL, 0};
     char hex[65], rel[PKI_MANIFEST_NAME_MAX + 16];
@@ -340,7 +319,7 @@ int ca_stage(const struct cluster_change_opts *o, const char *out,
         return pki_err_set(err, PKI_ERR_EXISTS, "%s exists: ca stage writes a new folder", out);
     if ((rc = cl_work_begin(o, &w, err)) != PKI_OK)
         return rc;
-    rc = ca_staged_alloc(&s, w.c.m.ncas, err);
+    rc = cl_view_alloc(&s, w.c.m.ncas, err);
     if (rc == PKI_OK)
         rc = cl_load_custom(custom, &cu, err);
     for (depth = 0; rc == PKI_OK && depth <= PKI_MANIFEST_DEPTH_MAX; depth++)

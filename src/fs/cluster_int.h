@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #include "buf.h"
@@ -178,6 +179,10 @@ struct cl_view {
     EVP_PKEY **key;
     X509 **cross;
 };
+
+/* root as indented JSON text and a newline, into out (empty): the state
+ * and staging files. */
+PKI_MUST_CHECK int cl_json_text(json_t *root, struct pki_buf *out, struct pki_err *err);
 
 PKI_MUST_CHECK int cl_view_alloc(struct cl_view *v, size_t n, struct pki_err *err);
 /* The view of the CAs as they are in the folder (borrowed pointers). */

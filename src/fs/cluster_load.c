@@ -209,7 +209,7 @@ int cl_state_encode(const struct cl_state *s, const struct pki_manifest *m, stru
                     struct pki_err *err)
 {
     json_t *root = json_object(), *cross = json_object(), *retired = json_array();
-    char hex[65], *text = NULL;
+    char hex[65];
     size_t i;
     int rc = PKI_OK;
 
@@ -237,12 +237,23 @@ int cl_state_encode(const struct cl_state *s, const struct pki_manifest *m, stru
     json_object_set_new(root, "version", json_integer(1));
     json_object_set_new(root, "cross", cross);
     json_object_set_new(root, "retired", retired);
-    if (rc == PKI_OK && (text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) == NULL)
-        rc = pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
-    if (rc == PKI_OK && (rc = pki_buf_set(out, text, strlen(text), err)) == PKI_OK)
+    if (rc == PKI_OK)
+        rc = cl_json_text(root, out, err);
+    json_decref(root);
+    return rc;
+}
+
+int cl_json_text(json_t *root, struct pki_buf *out, struct pki_err *err)
+{
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    int rc;
+
+    if (text == NULL)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
+    rc = pki_buf_set(out, text, strlen(text), err);
+    if (rc == PKI_OK)
         rc = pki_buf_append(out, "\n", 1, err);
     free(text);
-    json_decref(root);
     return rc;
 }
 
