@@ -120,9 +120,9 @@ static inline int defer_total(void)
     return n;
 }
 
-/* /echo says what it was given; /big is larger than the backpressure mark;
- * /limited is a 429 with Retry-After; /empty is a 204; /nostatus sets none;
- * /defer and /release as above. */
+/* /echo says what it was given (its first 511 bytes); /big is larger than
+ * the backpressure mark; /limited is a 429 with Retry-After; /empty is a
+ * 204; /nostatus sets none; /defer and /release as above. */
 static inline void handler(void *arg, const struct srv_http_req *req, struct srv_resp *resp)
 {
     static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE"};
@@ -159,6 +159,8 @@ static inline void handler(void *arg, const struct srv_http_req *req, struct srv
                      methods[req->method], req->path, req->query, req->token,
                      req->token_conflict, (int)req->body_len,
                      req->body != NULL ? (const char *)req->body : "");
+        if (n >= (int)sizeof(text)) /* a large body is echoed cut short */
+            n = (int)sizeof(text) - 1;
         assert_int_equal(pki_buf_set(&resp->body, text, (size_t)n, &err), 0);
     }
 }
