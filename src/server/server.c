@@ -480,16 +480,8 @@ static int stop_pending(void)
 
 #define START_NOTE_MS 5000 /* how often a slow start is reported */
 
-static long mono_ms(void)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Says which workers have not said they serve yet, and how to give up. */
-static void note_waiting(const unsigned char *ready, int n, long waited_ms)
+static void note_waiting(const unsigned char *ready, int n, int64_t waited_ms)
 {
     char list[SRV_WORKERS_MAX * 6] = "";
     size_t len = 0;
@@ -504,7 +496,7 @@ static void note_waiting(const unsigned char *ready, int n, long waited_ms)
     fprintf(stderr,
             "pkictl server: still waiting for worker %s to start after %ld s "
             "(SIGTERM stops the server)\n",
-            list, waited_ms / 1000);
+            list, (long)(waited_ms / 1000));
 }
 
 /* Reads the readiness pipe until every worker has closed its end: each
@@ -517,12 +509,12 @@ static int wait_ready(int fd, unsigned char *ready, int n)
 {
     unsigned char buf[SRV_WORKERS_MAX];
     struct pollfd p = {fd, POLLIN, 0};
-    long start = mono_ms(), next = start + START_NOTE_MS, now;
+    int64_t start = srv_monotonic_ms(), next = start + START_NOTE_MS, now;
     int count = 0;
     ssize_t r, i;
 
     while (!stop_pending()) {
-        if ((now = mono_ms()) >= next) {
+        if ((now = srv_monotonic_ms()) >= next) {
             note_waiting(ready, n, now - start);
             next = now + START_NOTE_MS;
         }
