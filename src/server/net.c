@@ -222,11 +222,10 @@ static void in_consume(struct srv_conn *c, size_t n)
 }
 
 /* Reads what the socket has (one read() in the usual case), and under TLS
- * everything OpenSSL then holds, while there is room. Returns 1 if bytes
- * came in; *end says if the input ended. */
-static int conn_recv(struct srv_conn *c, int *end)
+ * everything OpenSSL then holds, while there is room; *end says if the
+ * input ended. */
+static void conn_recv(struct srv_conn *c, int *end)
 {
-    int got = 0;
     size_t room, n;
     ssize_t r;
 
@@ -236,7 +235,6 @@ static int conn_recv(struct srv_conn *c, int *end)
             ERR_clear_error();
             if (SSL_read_ex(c->ssl, c->in + c->in_len, room, &n) == 1) {
                 c->in_len += n;
-                got = 1;
                 if (!SSL_has_pending(c->ssl))
                     break;
                 continue;
@@ -260,7 +258,6 @@ static int conn_recv(struct srv_conn *c, int *end)
         r = recv(c->fd, c->in + c->in_len, room, 0);
         if (r > 0) {
             c->in_len += (size_t)r;
-            got = 1;
             if ((size_t)r < room)
                 break; /* drained: the event loop says when more comes */
             continue;
@@ -273,7 +270,6 @@ static int conn_recv(struct srv_conn *c, int *end)
             *end = END_ERROR;
         break;
     }
-    return got;
 }
 
 /* Writes the queued output. Returns 1 when all of it is written (the queue
@@ -530,7 +526,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 
     (void)fd;
     if (what & EV_READ)
-        (void)conn_recv(c, &end);
+        conn_recv(c, &end);
     if (c->state == CONN_CLOSING || c->state == CONN_LINGER)
         in_consume(c, c->in_len); /* discarded */
     else if (c->state != CONN_WAITING) /* the input waits for the answer */

@@ -566,7 +566,9 @@ static int run_workers(struct srv *s, struct pki_err *err)
     /* The address is announced only once every worker serves; if one failed
      * at start, nothing is announced and supervise() reports its exit; if
      * the server is stopped meanwhile, supervise() stops it. */
-    if (rc == 0 && (all_ready = wait_ready(rp[0], ready, n) == n))
+    if (rc == 0)
+        all_ready = wait_ready(rp[0], ready, n) == n;
+    if (all_ready)
         rc = write_addr(s, url, err);
     close(rp[0]);
     if (rc == 0) {

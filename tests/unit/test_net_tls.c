@@ -20,6 +20,16 @@ static void count_before_tls(void *arg)
     atomic_fetch_add(&before_tls_calls, 1);
 }
 
+/* A TLS server on a new self-signed pair t, with this request deadline. */
+static struct server *tls_server(struct tls_pair *t, int request_ms)
+{
+    struct srv_net_opts opts = {.request_timeout_ms = request_ms, .idle_timeout_ms = WAIT_MS};
+
+    tls_pair_new(t);
+    opts.tls = t->sctx;
+    return server_start(&opts);
+}
+
 /* TLS: a verified handshake, two requests, then close_notify on
  * "Connection: close". before_tls runs once per accepted connection. */
 static void tls_request(void **state)
@@ -74,18 +84,13 @@ static void tls_request(void **state)
  * Every byte arrives once, in order, and the connection goes on. */
 static void tls_blocked_write_resumes(void **state)
 {
-    struct srv_net_opts opts = {.request_timeout_ms = WAIT_MS, .idle_timeout_ms = WAIT_MS};
     struct tls_pair t;
-    struct server *s;
-    struct cli *c;
+    struct server *s = tls_server(&t, WAIT_MS);
+    struct cli *c = tls_connect(&t, s->port, 4096);
     struct resp r;
     size_t i;
 
     (void)state;
-    tls_pair_new(&t);
-    opts.tls = t.sctx;
-    s = server_start(&opts);
-    c = tls_connect(&t, s->port, 4096);
     for (i = 0; i < PARTIAL_N; i++)
         cli_sends(c, "GET /big HTTP/1.1\r\nHost: a\r\n\r\n");
     expect_big_answers(c, PARTIAL_N, 1);
@@ -96,15 +101,6 @@ static void tls_blocked_write_resumes(void **state)
     cli_close(c);
     server_stop(s);
     tls_pair_free(&t);
-}
-
-static struct server *tls_server(struct tls_pair *t, int request_ms)
-{
-    struct srv_net_opts opts = {.request_timeout_ms = request_ms, .idle_timeout_ms = WAIT_MS};
-
-    tls_pair_new(t);
-    opts.tls = t->sctx;
-    return server_start(&opts);
 }
 
 /* Three requests in one record, the last deferred, and one more behind it
