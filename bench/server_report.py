@@ -334,12 +334,18 @@ def load_runs(res, ncpu, limit, mscale):
     return runs
 
 
+def cpu_ratio(r):
+    """The cryptography's CPU per leaf (one verification + one signature on one core, from the
+    run's limit) over the server's: the ratio with the load generator's CPU set aside."""
+    return (r["ncpu"] / r["limit"]) / (r["cpu_server_s"] / r["ok"]) if r["ok"] else float("nan")
+
+
 def load_table(w, meta, runs):
     w("| server | transport | conns | leaves/s | p50 ms | p99 ms | / limit | / limit, all cores "
       "busy | / cfssl (same conns, its better figure of the two clients) "
-      "| server CPU µs per leaf | server CPU: front end(s) + signer(s) | client CPU | other CPU "
-      "| memory: PSS, KiB (processes) |")
-    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+      "| server CPU µs per leaf | the limit's µs / the server's | server CPU: front end(s) + "
+      "signer(s) | client CPU | other CPU | memory: PSS, KiB (processes) |")
+    w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, srv, tr in ROWS:
         for c in meta["conns"]:
             rs = runs.get((name, c))
@@ -360,7 +366,7 @@ def load_table(w, meta, runs):
                 f"{x['leaves_s']:,.0f}" for x in sorted(rs, key=lambda x: x["leaves_s"])) + ")")
             w(f"| {srv} | {tr} | {c} | **{ls:,.0f}**{spread} | {med(rs, 'p50_us') / 1e3:.2f} | "
               f"{med(rs, 'p99_us') / 1e3:.2f} | {100 * med(rs, 'ratio'):.0f}% | "
-              f"{100 * med(rs, 'mratio'):.0f}% | {vs} | {per:,.0f} | "
+              f"{100 * med(rs, 'mratio'):.0f}% | {vs} | {per:,.0f} | {100 * cpu_ratio(r):.0f}% | "
               f"{cpu} | {pct(r['client_cpu_s'])} | {pct(r['other_cpu_s'])} | "
               f"{r['pss_kb']:,} ({len(r['procs'])}) |")
 
@@ -463,7 +469,10 @@ def section(res, out):
       f"histogram (bench_load: buckets of 1/32 of an octave, the lower bound is given). "
       f"Server CPU µs per leaf: utime + stime of every process of the server (pkictl: "
       f"supervisor, workers and their signers; cfssl: its one process) over the run, divided "
-      f"by the leaves (the limit is {1e6 / per_core:.0f} µs). CPU shares: of {meta['ncpu']} "
+      f"by the leaves (the limit is {1e6 / per_core:.0f} µs); \"the limit's µs / the "
+      f"server's\" divides the run's limit in µs per leaf by it: how close the server itself "
+      f"comes to the cryptography, with the load generator's CPU (which the ratios to the limit "
+      f"pay for, as it shares the cores) set aside. CPU shares: of {meta['ncpu']} "
       f"cores × the run's length (`/proc/PID/stat`; the client: its rusage); \"other CPU\" is what "
       f"the rest of the machine used meanwhile (`/proc/stat` busy time minus ours): other "
       f"people's work, i.e. noise. " + memory_line(runs, meta))
@@ -566,6 +575,11 @@ def notes(w, meta, sp, per_core, limit, mlimit, runs, get, cg):
         w(f"- **The 70% aim** (load by bench_load): met with "
           + ("; ".join(verdict[True]) or "none") + "; not met with "
           + ("; ".join(verdict[False]) or "none") + ".")
+        own = [f"{tr} c={c} ({int(1000 * cpu_ratio(median_run(runs[(name, c)]))) / 10:.1f}%)"
+               for name, srv, tr in ROWS if srv == "pkictl" and not name.endswith(("-wrk", "-nodelay"))
+               for c in meta["conns"] if (name, c) in runs]
+        w("- **By the server's own CPU** (the limit's µs per leaf over the server's, the load "
+          "generator set aside): " + "; ".join(own) + ".")
     if cg:
         fe, sg = cg["procs"]
         crypto = fn(fe, "ECDSA_do_verify") + fn(sg, "ECDSA_do_sign_ex")
