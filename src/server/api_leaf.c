@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "bodies.h"
 #include "csrfast.h"
@@ -214,7 +213,7 @@ struct pending {
 struct srv_leaf_queue {
     struct pending v[SRV_SIGNER_INFLIGHT_MAX];
     size_t head, n;
-    struct event *ready; /* the signer's socket, watched while n > 0 */
+    struct event *ready; /* the signer's reply pipe, watched while n > 0 */
 };
 
 static int leaf_body(struct srv *s, const struct pending *p, const struct pki_buf *der,
@@ -281,8 +280,8 @@ static void answer(struct srv *s, const struct pending *p, int rc, const struct 
 static void on_signer(evutil_socket_t fd, short what, void *arg)
 {
     struct srv *s = arg;
-    char b;
 
+    (void)fd;
     (void)what;
     if (s->leaves->n > 0) {
         srv_leaf_complete(s, 0);
@@ -290,7 +289,7 @@ static void on_signer(evutil_socket_t fd, short what, void *arg)
     }
     /* Readable with nothing asked: the signer closed its end. Stop watching
      * (the next request finds it gone and answers 503). */
-    if (recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 0)
+    if (srv_signer_idle_readable(s->signer))
         event_del(s->leaves->ready);
 }
 
@@ -317,7 +316,7 @@ int srv_leaf_queue_new(struct srv *s, struct pki_err *err)
      * would cost two epoll_ctl per leaf. */
     if (event_add(s->leaves->ready, NULL) != 0) {
         srv_leaf_queue_free(s);
-        return pki_err_set(err, PKI_ERR_INTERNAL, "cannot watch the signer's socket");
+        return pki_err_set(err, PKI_ERR_INTERNAL, "cannot watch the signer's reply pipe");
     }
     return PKI_OK;
 }

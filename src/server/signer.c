@@ -7,7 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -16,20 +17,21 @@
 #include "signer_proto.h"
 
 struct srv_signer {
-    int fd;
+    int fd;  /* replies in: the reply pipe's read end, non-blocking */
+    int wfd; /* requests out: the request pipe's write end */
     pid_t pid;
     int exited; /* reaped; status holds its wait status */
     int status;
     unsigned char *buf; /* SRV__MSG_MAX: requests out, replies in */
-    unsigned char *rbuf; /* SRV__MSG_MAX: pipelined replies in; apart from buf, as
-                          * a drain reads them while a request waits in buf */
+    struct srv__in in;  /* replies, read ahead (several pipelined ones at once) */
     size_t inflight;    /* issue requests sent, replies not yet read */
+    size_t inflight_max; /* as many as the reply pipe holds, at most SRV_SIGNER_INFLIGHT_MAX */
     void (*drain)(void *arg);
     void *drain_arg;
 };
 
-/* The signer is gone (EOF or a broken socket): reap it once, and say so
- * on this and every later call. */
+/* The signer is gone (EOF or a broken pipe): reap it once, and say so on
+ * this and every later call. */
 static int signer_gone(struct srv_signer *s, struct pki_err *err)
 {
     char how[64];
@@ -46,8 +48,23 @@ static int signer_gone(struct srv_signer *s, struct pki_err *err)
     return pki_err_set(err, PKI_ERR_INTERNAL, "signer process exited (status: %s)", how);
 }
 
+/* srv__recv gave n <= 0: EOF is the signer's end; a broken frame ends it
+ * (the stream cannot be read on), as does any other error. */
+static int recv_failed(struct srv_signer *s, long n, struct pki_err *err)
+{
+    int e = errno;
+
+    if (n == 0 || e == EPROTO || e == EMSGSIZE) {
+        if (n != 0)
+            kill(s->pid, SIGKILL);
+        return signer_gone(s, err);
+    }
+    return pki_err_set(err, PKI_ERR_INTERNAL, "signer: receive failed: %s", strerror(e));
+}
+
 /* Reads the reply's status; a failure's message becomes err. */
-static int reply_status(struct srv__rd *r, long n, unsigned char *buf, struct pki_err *err)
+static int reply_status(struct srv__rd *r, long n, const unsigned char *buf,
+                        struct pki_err *err)
 {
     char msg[PKI_ERR_MSG_MAX];
     int32_t status;
@@ -82,6 +99,7 @@ static int call_ready(struct srv_signer *s, const struct srv__msg *m, struct pki
  * hold a private key. */
 static int call(struct srv_signer *s, struct srv__msg *m, struct srv__rd *r, struct pki_err *err)
 {
+    const unsigned char *reply;
     size_t len = m->len;
     long n;
     int rc;
@@ -90,39 +108,66 @@ static int call(struct srv_signer *s, struct srv__msg *m, struct srv__rd *r, str
         OPENSSL_cleanse(s->buf, SRV__MSG_MAX);
         return rc;
     }
-    rc = srv__send(s->fd, s->buf, len);
+    rc = srv__send(s->wfd, s->buf, len);
     OPENSSL_cleanse(s->buf, len);
     if (rc != 0 && (errno == EPIPE || errno == ECONNRESET))
         return signer_gone(s, err);
     if (rc != 0)
         return pki_err_set(err, PKI_ERR_INTERNAL, "signer: send failed: %s", strerror(errno));
-    n = srv__recv(s->fd, s->buf, SRV__MSG_MAX);
-    if (n == 0 || (n < 0 && errno == ECONNRESET))
-        return signer_gone(s, err);
-    if (n < 0)
-        return pki_err_set(err, PKI_ERR_INTERNAL, "signer: receive failed: %s",
-                           strerror(errno));
-    return reply_status(r, n, s->buf, err);
+    n = srv__in_next(s->fd, &s->in, SRV__MSG_MAX, &reply, 1);
+    if (n <= 0)
+        return recv_failed(s, n, err);
+    return reply_status(r, n, reply, err);
+}
+
+/* The reply pipe holds every reply in flight, so the signer never blocks
+ * writing one while the front end blocks writing a request (pipelined
+ * issuance): as large as Linux lets it be, and the in-flight bound follows
+ * from its size (a reply may start on a new page: one page more each). */
+static size_t size_reply_pipe(int fd)
+{
+    const int each = SRV__ISSUE_REPLY_MAX + 4096;
+    int size;
+    size_t n;
+
+    (void)fcntl(fd, F_SETPIPE_SZ, SRV_SIGNER_INFLIGHT_MAX * each);
+    size = fcntl(fd, F_GETPIPE_SZ);
+    n = size > 0 ? (size_t)(size / each) : 0;
+    if (n > SRV_SIGNER_INFLIGHT_MAX)
+        n = SRV_SIGNER_INFLIGHT_MAX;
+    return n > 0 ? n : 1; /* 1: the next is sent only after the last reply is read */
+}
+
+static void close_pair(int p[2])
+{
+    close(p[0]);
+    close(p[1]);
 }
 
 static int fork_signer(struct srv_signer *s, const char *path, int flags, struct pki_err *err)
 {
-    int sv[2];
+    int req[2], rep[2];
 
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-        return pki_err_set(err, PKI_ERR_INTERNAL, "signer: socketpair: %s", strerror(errno));
-    s->pid = fork();
-    if (s->pid < 0) {
-        close(sv[0]);
-        close(sv[1]);
+    if (pipe2(req, O_CLOEXEC) != 0)
+        return pki_err_set(err, PKI_ERR_INTERNAL, "signer: pipe: %s", strerror(errno));
+    if (pipe2(rep, O_CLOEXEC) != 0) {
+        close_pair(req);
+        return pki_err_set(err, PKI_ERR_INTERNAL, "signer: pipe: %s", strerror(errno));
+    }
+    /* Our read end only: the signer's write end stays blocking. */
+    if (fcntl(rep[0], F_SETFL, fcntl(rep[0], F_GETFL) | O_NONBLOCK) != 0 ||
+        (s->pid = fork()) < 0) {
+        close_pair(req);
+        close_pair(rep);
         return pki_err_set(err, PKI_ERR_INTERNAL, "signer: fork: %s", strerror(errno));
     }
-    if (s->pid == 0) {
-        close(sv[0]);
-        srv__signer_child(sv[1], path, flags);
-    }
-    close(sv[1]);
-    s->fd = sv[0];
+    if (s->pid == 0)
+        srv__signer_child(req[0], rep[1], path, flags); /* closes the rest */
+    close(req[0]);
+    close(rep[1]);
+    s->wfd = req[1];
+    s->fd = rep[0];
+    s->inflight_max = size_reply_pipe(s->fd);
     return PKI_OK;
 }
 
@@ -130,30 +175,31 @@ struct srv_signer *srv_signer_start(const char *store_key_path, int flags,
                                     struct pki_err *err)
 {
     struct srv_signer *s = OPENSSL_zalloc(sizeof(*s));
+    const unsigned char *msg;
     struct srv__rd r;
     long n;
     int rc;
 
     if (s == NULL || (s->buf = OPENSSL_malloc(SRV__MSG_MAX)) == NULL ||
-        (s->rbuf = OPENSSL_malloc(SRV__MSG_MAX)) == NULL) {
+        !srv__in_init(&s->in)) {
         if (s != NULL)
             OPENSSL_free(s->buf);
         OPENSSL_free(s);
         pki_err_set(err, PKI_ERR_INTERNAL, "out of memory");
         return NULL;
     }
-    s->fd = -1;
+    s->fd = s->wfd = -1;
     if (fork_signer(s, store_key_path, flags, err) != PKI_OK) {
-        OPENSSL_free(s->rbuf);
+        srv__in_free(&s->in);
         OPENSSL_free(s->buf);
         OPENSSL_free(s);
         return NULL;
     }
     /* The first message: the store key was read, or why not. */
-    n = srv__recv(s->fd, s->buf, SRV__MSG_MAX);
+    n = srv__in_next(s->fd, &s->in, SRV__MSG_MAX, &msg, 1);
     if (n <= 0)
-        rc = signer_gone(s, err);
-    else if ((rc = reply_status(&r, n, s->buf, err)) == PKI_OK && !srv__rd_ok(&r))
+        rc = recv_failed(s, n, err);
+    else if ((rc = reply_status(&r, n, msg, err)) == PKI_OK && !srv__rd_ok(&r))
         rc = pki_err_set(err, PKI_ERR_INTERNAL, "signer: malformed start message");
     if (rc != PKI_OK) {
         srv_signer_stop(s);
@@ -170,16 +216,18 @@ void srv_signer_stop(struct srv_signer *s)
         return;
     if (!s->exited && s->fd >= 0) {
         srv__msg_start(&m, s->buf, SRV__OP_STOP);
-        /* Closing the socket after STOP ends the signer either way (EOF). */
-        (void)srv__send(s->fd, m.buf, m.len);
+        /* Closing the pipe after STOP ends the signer either way (EOF). */
+        (void)srv__send(s->wfd, m.buf, m.len);
     }
+    if (s->wfd >= 0)
+        close(s->wfd);
     if (s->fd >= 0)
         close(s->fd);
     if (!s->exited)
         while (waitpid(s->pid, &s->status, 0) < 0 && errno == EINTR)
             ;
     OPENSSL_clear_free(s->buf, SRV__MSG_MAX);
-    OPENSSL_free(s->rbuf); /* certificates and errors only */
+    srv__in_free(&s->in);
     OPENSSL_free(s);
 }
 
@@ -443,13 +491,13 @@ int srv_signer_issue_send(struct srv_signer *s, const struct pki_leaf_req *req,
 
     if (s->exited)
         return signer_gone(s, err);
-    /* Bounded, so the replies waiting for us always fit in the socket's
-     * buffer and the signer never blocks on a front end blocked on it. */
-    if (s->inflight >= SRV_SIGNER_INFLIGHT_MAX && s->drain != NULL)
+    /* Bounded, so the replies waiting for us always fit in the reply pipe
+     * and the signer never blocks on a front end blocked on it. */
+    if (s->inflight >= s->inflight_max && s->drain != NULL)
         s->drain(s->drain_arg);
     if (s->exited) /* found by the drain */
         return signer_gone(s, err);
-    if (s->inflight >= SRV_SIGNER_INFLIGHT_MAX)
+    if (s->inflight >= s->inflight_max)
         return pki_err_set(err, PKI_ERR_USAGE, "signer: %zu leaf replies not yet read",
                            s->inflight);
     if ((rc = issue_msg(s, req, &m, err)) != PKI_OK)
@@ -459,8 +507,8 @@ int srv_signer_issue_send(struct srv_signer *s, const struct pki_leaf_req *req,
         return pki_err_set(err, PKI_ERR_INPUT, "signer request larger than %d bytes",
                            SRV__MSG_MAX);
     }
-    rc = srv__send(s->fd, s->buf, m.len);
-    if (rc != 0 && (errno == EPIPE || errno == ECONNRESET))
+    rc = srv__send(s->wfd, s->buf, m.len);
+    if (rc != 0 && errno == EPIPE)
         return signer_gone(s, err);
     if (rc != 0)
         return pki_err_set(err, PKI_ERR_INTERNAL, "signer: send failed: %s", strerror(errno));
@@ -471,6 +519,7 @@ int srv_signer_issue_send(struct srv_signer *s, const struct pki_leaf_req *req,
 int srv_signer_issue_recv(struct srv_signer *s, int wait, struct pki_buf *der,
                           unsigned char serial[PKI_LEAF_SERIAL_LEN], struct pki_err *err)
 {
+    const unsigned char *msg;
     struct srv__rd r;
     long n;
     int rc;
@@ -479,22 +528,14 @@ int srv_signer_issue_recv(struct srv_signer *s, int wait, struct pki_buf *der,
         return signer_gone(s, err);
     if (s->inflight == 0)
         return pki_err_set(err, PKI_ERR_USAGE, "signer: no leaf request outstanding");
-    n = srv__recv_flags(s->fd, s->rbuf, SRV__MSG_MAX, wait ? 0 : MSG_DONTWAIT);
-    /* A signer that dies with requests unread resets the socket, and the
-     * kernel reports that ahead of the replies it did send: take those. */
-    if (n < 0 && errno == ECONNRESET) {
-        n = srv__recv_flags(s->fd, s->rbuf, SRV__MSG_MAX, MSG_DONTWAIT);
-        n = n > 0 ? n : 0; /* none queued: gone */
-    }
-    if (n < 0 && !wait && (errno == EAGAIN || errno == EWOULDBLOCK))
+    /* A signer that dies leaves the replies it wrote ahead of the EOF. */
+    n = srv__in_next(s->fd, &s->in, SRV__MSG_MAX, &msg, wait);
+    if (n < 0 && !wait && errno == EAGAIN)
         return SRV_SIGNER_NONE;
-    if (n == 0 || (n < 0 && errno == ECONNRESET))
-        return signer_gone(s, err);
-    if (n < 0)
-        return pki_err_set(err, PKI_ERR_INTERNAL, "signer: receive failed: %s",
-                           strerror(errno));
+    if (n <= 0)
+        return recv_failed(s, n, err);
     s->inflight--;
-    if ((rc = reply_status(&r, n, s->rbuf, err)) != PKI_OK)
+    if ((rc = reply_status(&r, n, msg, err)) != PKI_OK)
         return rc;
     return issue_reply(&r, der, serial, err);
 }
@@ -513,6 +554,23 @@ void srv_signer_set_drain(struct srv_signer *s, void (*drain)(void *arg), void *
 int srv_signer_fd(const struct srv_signer *s)
 {
     return s->fd;
+}
+
+int srv_signer_idle_readable(struct srv_signer *s)
+{
+    unsigned char b;
+    ssize_t n;
+
+    if (s->exited)
+        return 1;
+    do
+        n = read(s->fd, &b, 1);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN)
+        return 0;
+    if (n > 0) /* bytes nobody asked for: the frames cannot be trusted */
+        kill(s->pid, SIGKILL);
+    return 1;
 }
 
 int srv_signer_alive(const struct srv_signer *s)

@@ -3,8 +3,8 @@
  * private keys in plaintext (docs/server.md, "Processes").
  *
  * The front end calls the functions below; each sends one request over a
- * SOCK_SEQPACKET socketpair and waits for one reply (synchronous). The
- * signer never parses HTTP, JSON, PEM or CSRs: requests are fixed-layout
+ * pipe and waits for one reply on another (synchronous). The signer never
+ * parses HTTP, JSON, PEM or CSRs: requests are fixed-layout
  * fields and DER it checks itself. All DER in and out is owned by the
  * caller (pki_buf).
  */
@@ -32,7 +32,9 @@ struct srv_signer;
  * (which must be a regular file of mode 0600 or stricter owned by us);
  * with SRV_SIGNER_CREATE, when the file is absent it creates it (O_EXCL,
  * 0600, random bytes, fsync file and folder). The front end never reads
- * it. Fails (with the signer's message) if the key cannot be read. */
+ * it. Fails (with the signer's message) if the key cannot be read.
+ * The process must ignore SIGPIPE: a request to a signer that died is
+ * then an error (EPIPE) rather than the end of the process. */
 PKI_MUST_CHECK struct srv_signer *srv_signer_start(const char *store_key_path, int flags,
                                                    struct pki_err *err);
 
@@ -136,7 +138,12 @@ PKI_MUST_CHECK int srv_signer_issue_recv(struct srv_signer *s, int wait, struct 
                                          struct pki_err *err);
 size_t srv_signer_inflight(const struct srv_signer *s);
 void srv_signer_set_drain(struct srv_signer *s, void (*drain)(void *arg), void *arg);
-/* The socket to poll for replies (readable: srv_signer_issue_recv). */
+/* The descriptor to poll for replies (readable: srv_signer_issue_recv). */
 int srv_signer_fd(const struct srv_signer *s);
+/* For srv_signer_fd readable with no reply outstanding: 1 if the signer
+ * closed its end (or wrote what nobody asked for, and is killed), so there
+ * is nothing left to watch; 0 if nothing was there. The next request finds
+ * it gone. */
+int srv_signer_idle_readable(struct srv_signer *s);
 
 #endif

@@ -24,14 +24,15 @@ struct srv__child_key {
 };
 
 struct srv__child {
-    int fd;
+    int rfd, wfd; /* requests in, replies out: 3 and 4 */
     unsigned char store_key[PKI_STORE_KEY_LEN];
     struct srv__child_key keys[SRV__KEYS_MAX];
     uint64_t tick;
     struct pki_leaf_issuer *issuer; /* NULL until SET_ISSUER */
     int64_t max_leaf_ttl;
     char td[PKI_TRUST_DOMAIN_MAX + 1];
-    unsigned char *in, *out; /* SRV__MSG_MAX each */
+    struct srv__in in;  /* requests, read ahead */
+    unsigned char *out; /* SRV__MSG_MAX */
 };
 
 /* Handles one request of len bytes. On success *reply (built in c->out)

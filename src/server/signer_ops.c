@@ -465,6 +465,14 @@ static int op_issue(struct srv__child *c, struct srv__rd *r, struct srv__msg *re
     if ((rc = check_policy(c, &q, err)) != PKI_OK ||
         (rc = pki_leaf_issue(c->issuer, &q, &der, serial, err)) != PKI_OK)
         return rc;
+    /* The front end sizes its reply pipe by this bound (signer_proto.h); the
+     * request limits (read_issue) keep real leaves far below it. */
+    if (der.len > SRV__ISSUE_REPLY_MAX - 64) {
+        rc = pki_err_set(err, PKI_ERR_INPUT, "the leaf would be %zu bytes; at most %d can be "
+                         "issued", der.len, SRV__ISSUE_REPLY_MAX - 64);
+        pki_buf_free(&der);
+        return rc;
+    }
     srv__put_bytes(reply, der.data, der.len);
     srv__put_bytes(reply, serial, sizeof(serial));
     pki_buf_free(&der);

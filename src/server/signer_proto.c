@@ -1,9 +1,13 @@
-/* signer_proto.c - the signer's message format and its datagram transport. */
+/* signer_proto.c - the signer's message format and its transport (framed, on pipes). */
 #include "signer_proto.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
 
 #define ABSENT 0xffffffffu
 
@@ -148,38 +152,116 @@ int srv__rd_ok(const struct srv__rd *r)
 
 int srv__send(int fd, const unsigned char *buf, size_t len)
 {
+    unsigned char head[4];
+    struct iovec iov[2] = {{head, sizeof(head)}, {(void *)buf, len}};
+    struct iovec *v = iov;
+    int nv = 2;
     ssize_t n;
 
-    do {
-        n = send(fd, buf, len, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    if (n >= 0 && (size_t)n != len) {
+    if (len < 4 || len > SRV__MSG_MAX) {
         errno = EMSGSIZE;
         return -1;
     }
-    return n < 0 ? -1 : 0;
+    put_u32(head, (uint32_t)len);
+    /* A blocking pipe takes all of it unless a signal interrupts it. */
+    while (nv > 0) {
+        n = writev(fd, v, nv);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        for (; nv > 0 && (size_t)n >= v->iov_len; v++, nv--)
+            n -= (ssize_t)v->iov_len;
+        if (nv > 0) {
+            v->iov_base = (unsigned char *)v->iov_base + n;
+            v->iov_len -= (size_t)n;
+        }
+    }
+    return 0;
 }
 
-long srv__recv(int fd, unsigned char *buf, size_t cap)
+int srv__in_init(struct srv__in *in)
 {
-    return srv__recv_flags(fd, buf, cap, 0);
+    in->cap = SRV__IN_CAP;
+    in->start = in->end = in->clean = 0;
+    in->buf = OPENSSL_malloc(in->cap);
+    return in->buf != NULL;
 }
 
-long srv__recv_flags(int fd, unsigned char *buf, size_t cap, int flags)
+void srv__in_free(struct srv__in *in)
 {
-    struct iovec iov = {buf, cap};
-    struct msghdr mh;
-    ssize_t n;
+    if (in->buf != NULL)
+        OPENSSL_clear_free(in->buf, in->cap);
+    in->buf = NULL;
+}
 
-    memset(&mh, 0, sizeof(mh));
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    do {
-        n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | flags);
-    } while (n < 0 && errno == EINTR);
-    if (n > 0 && (mh.msg_flags & MSG_TRUNC)) {
-        errno = EMSGSIZE;
+void srv__in_done(struct srv__in *in)
+{
+    OPENSSL_cleanse(in->buf + in->clean, in->start - in->clean);
+    in->clean = in->start;
+    if (in->start == in->end)
+        in->start = in->end = in->clean = 0;
+}
+
+/* The whole message at in->start, if there is one: its length, 0 if not
+ * yet, -1 (EPROTO, EMSGSIZE) for a length no message has. */
+static long whole(const struct srv__in *in, size_t cap)
+{
+    size_t have = in->end - in->start;
+    uint32_t len;
+
+    if (have < 4)
+        return 0;
+    len = get_u32(in->buf + in->start);
+    if (len < 4 || len > SRV__MSG_MAX || len > cap) {
+        errno = len > cap && len <= SRV__MSG_MAX ? EMSGSIZE : EPROTO;
         return -1;
     }
-    return (long)n;
+    return have - 4 >= len ? (long)len : 0;
+}
+
+/* Moves the unread bytes to the front when the rest of a message might not
+ * fit behind them, wiping the copies they leave. */
+static void make_room(struct srv__in *in)
+{
+    size_t have = in->end - in->start;
+
+    if (in->start == 0 || in->cap - in->start >= 4 + SRV__MSG_MAX)
+        return;
+    memmove(in->buf, in->buf + in->start, have);
+    OPENSSL_cleanse(in->buf + have, in->end - have);
+    in->start = in->clean = 0;
+    in->end = have;
+}
+
+long srv__in_next(int fd, struct srv__in *in, size_t cap, const unsigned char **msg, int wait)
+{
+    struct pollfd pfd = {fd, POLLIN, 0};
+    long len;
+    ssize_t r;
+
+    srv__in_done(in); /* the last message taken is the caller's no more */
+    while ((len = whole(in, cap)) == 0) {
+        make_room(in);
+        r = read(fd, in->buf + in->end, in->cap - in->end);
+        if (r > 0) {
+            in->end += (size_t)r;
+        } else if (r == 0) {
+            if (in->start == in->end)
+                return 0;
+            errno = EPROTO; /* EOF inside a message */
+            return -1;
+        } else if (errno == EAGAIN && (wait || in->start != in->end)) {
+            /* Mid-message, the writer is writing the rest. */
+            if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
+                return -1;
+        } else if (errno != EINTR) {
+            return -1;
+        }
+    }
+    if (len < 0)
+        return -1;
+    *msg = in->buf + in->start + 4;
+    in->start += 4 + (size_t)len;
+    return len;
 }

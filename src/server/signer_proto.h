@@ -2,7 +2,9 @@
  * signer_proto.h - internals shared by signer.c (the front end's side) and
  * signer_child.c (the signer process): the message format and transport.
  *
- * One message is one SOCK_SEQPACKET datagram of at most SRV__MSG_MAX bytes:
+ * The front end and the signer talk over two pipes, one each way (cheaper
+ * than a socket: docs/server.md, "The signer's pipes"). A message is its
+ * length (u32, big-endian; at most SRV__MSG_MAX) and then the message:
  *
  *     head (u32, big-endian): a request's op, or a reply's status (0 or a
  *                              negative PKI_ERR_* as two's complement)
@@ -62,17 +64,37 @@ int64_t srv__get_i64(struct srv__rd *r);
 /* 1 if every field read was well formed and nothing is left. */
 int srv__rd_ok(const struct srv__rd *r);
 
-/* One datagram out / in, retrying on EINTR; send never raises SIGPIPE.
- * srv__recv returns the length, 0 at EOF (the peer is gone), or -1 (errno;
- * EMSGSIZE for a datagram longer than cap). */
-int srv__send(int fd, const unsigned char *buf, size_t len);
-long srv__recv(int fd, unsigned char *buf, size_t cap);
-/* srv__recv with recvmsg flags (MSG_DONTWAIT: -1 with EAGAIN when empty). */
-long srv__recv_flags(int fd, unsigned char *buf, size_t cap, int flags);
+/* An ISSUE reply, framed, is at most this long (the signer refuses a larger
+ * leaf), so the front end knows how many its reply pipe holds. */
+#define SRV__ISSUE_REPLY_MAX (28 * 1024)
 
-/* The signer process: serves fd until EOF or STOP, then _exit. flags:
- * SRV_SIGNER_* (signer.h). */
-__attribute__((noreturn)) void srv__signer_child(int fd, const char *store_key_path,
+/* One message out, retrying on EINTR; all of it (blocking fd). The process
+ * must ignore SIGPIPE (a closed reader is EPIPE). */
+int srv__send(int fd, const unsigned char *buf, size_t len);
+
+/* Messages in, read ahead: one read(2) takes what is there, so several
+ * pipelined messages cost one system call. Bytes read are wiped as they
+ * are moved and by srv__in_done (requests may hold keys). */
+#define SRV__IN_CAP (2 * (4 + SRV__MSG_MAX))
+struct srv__in {
+    unsigned char *buf; /* SRV__IN_CAP bytes; unread: [start, end) */
+    size_t cap, start, end;
+    size_t clean; /* [0, clean) is wiped */
+};
+int srv__in_init(struct srv__in *in); /* 0: out of memory */
+void srv__in_free(struct srv__in *in);
+/* The next message, of at most cap bytes: its length, with *msg pointing at
+ * it in in->buf until the next call (which wipes it); 0 at EOF (the peer is
+ * gone); -1 with errno: EAGAIN (fd non-blocking, wait 0, no message begun:
+ * a begun one is waited for), EMSGSIZE (longer than cap), EPROTO (a broken
+ * frame). The stream cannot be read on after EMSGSIZE or EPROTO. */
+long srv__in_next(int fd, struct srv__in *in, size_t cap, const unsigned char **msg, int wait);
+/* Wipes the messages already taken, at once rather than at the next call. */
+void srv__in_done(struct srv__in *in);
+
+/* The signer process: reads requests from rfd and writes replies to wfd
+ * until EOF or STOP, then _exit. flags: SRV_SIGNER_* (signer.h). */
+__attribute__((noreturn)) void srv__signer_child(int rfd, int wfd, const char *store_key_path,
                                                  int flags);
 
 #endif

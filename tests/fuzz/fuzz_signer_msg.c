@@ -1,5 +1,5 @@
 /* fuzz_signer_msg.c - the signer process's request handler on arbitrary
- * datagrams. The front end parses network input and may be taken over, so
+ * messages (fuzz_signer_frames covers the framing around them). The front end parses network input and may be taken over, so
  * the signer treats every message from it as hostile: whatever arrives, it
  * answers with a well-formed reply (or refuses) and never reads or writes
  * out of bounds. Key generation (GEN_ROOT, GEN_INTERMEDIATE) is skipped:
@@ -15,11 +15,10 @@ static struct srv__child child;
 
 static void setup(void)
 {
-    static unsigned char in[SRV__MSG_MAX], out[SRV__MSG_MAX];
+    static unsigned char out[SRV__MSG_MAX];
 
-    child.fd = -1;
+    child.rfd = child.wfd = -1;
     memset(child.store_key, 0x5a, sizeof(child.store_key));
-    child.in = in;
     child.out = out;
 }
 
@@ -30,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct srv__rd rd;
     int32_t op = 0, head = 0;
 
-    if (child.in == NULL)
+    if (child.out == NULL)
         setup();
     if (size > SRV__MSG_MAX)
         return 0;

@@ -11,7 +11,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/socket.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <openssl/sha.h>
@@ -226,7 +227,7 @@ static void signer_keeps_no_inherited_descriptor(void **state)
     p = strstr(st, "NoNewPrivs:");
     assert_non_null(p);
     assert_int_equal(atoi(p + strlen("NoNewPrivs:")), 1);
-    /* Root may list its descriptors: exactly stderr and the socket. Its own
+    /* Root may list its descriptors: exactly stderr and its two pipes. Its own
      * user may not: PR_SET_DUMPABLE 0 hands the files under /proc/PID to
      * root and closes its fd folder to everyone else. */
     snprintf(path, sizeof(path), "/proc/%d/fd", srv_signer_pid(s));
@@ -236,10 +237,11 @@ static void signer_keeps_no_inherited_descriptor(void **state)
         while ((e = readdir(d)) != NULL)
             if (e->d_name[0] != '.') {
                 n++;
-                assert_true(strcmp(e->d_name, "2") == 0 || strcmp(e->d_name, "3") == 0);
+                assert_true(strcmp(e->d_name, "2") == 0 || strcmp(e->d_name, "3") == 0 ||
+                            strcmp(e->d_name, "4") == 0);
             }
         closedir(d);
-        assert_int_equal(n, 2);
+        assert_int_equal(n, 3);
     } else {
         struct stat sb;
 
@@ -774,6 +776,36 @@ static void killed_signer_fails_calls_without_hanging(void **state)
     srv_signer_stop(s); /* reaped already: returns at once */
 }
 
+/* A signer process on two pipes of our own: *req to write, *rep to read. */
+static pid_t start_child(int *req, int *rep)
+{
+    int a[2], b[2];
+    pid_t pid;
+
+    assert_int_equal(pipe2(a, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(b, O_CLOEXEC), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        srv__signer_child(a[0], b[1], key_path, 0);
+    close(a[0]);
+    close(b[1]);
+    *req = a[1];
+    *rep = b[0];
+    return pid;
+}
+
+/* The next message from fd, copied into buf (cap bytes). */
+static long recv_into(int fd, struct srv__in *in, unsigned char *buf, size_t cap)
+{
+    const unsigned char *m;
+    long n = srv__in_next(fd, in, cap, &m, 1);
+
+    if (n > 0)
+        memcpy(buf, m, (size_t)n);
+    return n;
+}
+
 /* Talks to a signer process directly, as a taken-over front end could. */
 static void child_refuses_malformed_requests(void **state)
 {
@@ -781,19 +813,16 @@ static void child_refuses_malformed_requests(void **state)
     char msg[PKI_ERR_MSG_MAX];
     struct srv__msg m;
     struct srv__rd r;
-    int sv[2], status;
+    struct srv__in in;
+    int req, rep, status;
     int32_t head;
     pid_t pid;
     long n;
 
     (void)state;
-    assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
-        srv__signer_child(sv[1], key_path, 0);
-    close(sv[1]);
-    assert_true(srv__recv(sv[0], buf, sizeof(buf)) > 0); /* the start message */
+    assert_true(srv__in_init(&in));
+    pid = start_child(&req, &rep);
+    assert_true(recv_into(rep, &in, buf, sizeof(buf)) > 0); /* the start message */
     struct {
         int32_t op;
         int fields; /* 0: none; 1: a length word past the end; 2: an i64 of 3 bytes */
@@ -814,8 +843,8 @@ static void child_refuses_malformed_requests(void **state)
         } else if (cases[i].fields == 2) {
             srv__put_bytes(&m, "abc", 3);
         }
-        assert_int_equal(srv__send(sv[0], buf, m.len), 0);
-        n = srv__recv(sv[0], buf, sizeof(buf));
+        assert_int_equal(srv__send(req, buf, m.len), 0);
+        n = recv_into(rep, &in, buf, sizeof(buf));
         assert_true(n > 0);
         srv__rd_start(&r, buf, (size_t)n, &head);
         assert_true(head < 0);
@@ -824,14 +853,156 @@ static void child_refuses_malformed_requests(void **state)
     }
     /* Still serving: a well-formed STOP ends it cleanly. */
     srv__msg_start(&m, buf, SRV__OP_STOP);
-    assert_int_equal(srv__send(sv[0], buf, m.len), 0);
-    n = srv__recv(sv[0], buf, sizeof(buf));
+    assert_int_equal(srv__send(req, buf, m.len), 0);
+    n = recv_into(rep, &in, buf, sizeof(buf));
     assert_true(n >= 4);
     srv__rd_start(&r, buf, (size_t)n, &head);
     assert_int_equal(head, PKI_OK);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    close(sv[0]);
+    close(req);
+    close(rep);
+    srv__in_free(&in);
+}
+
+/* A request that arrives in pieces, and one longer than a pipe's atomic
+ * write (PIPE_BUF), are read whole: each gets its own answer. */
+static void child_reads_frames_in_pieces(void **state)
+{
+    static unsigned char buf[SRV__MSG_MAX];
+    char msg[PKI_ERR_MSG_MAX];
+    unsigned char head4[4];
+    struct srv__msg m;
+    struct srv__rd r;
+    struct srv__in in;
+    int req, rep, status;
+    int32_t head;
+    pid_t pid;
+    long n;
+
+    (void)state;
+    assert_true(srv__in_init(&in));
+    pid = start_child(&req, &rep);
+    assert_true(recv_into(rep, &in, buf, sizeof(buf)) > 0);
+    /* An unknown op, its frame written in three pieces. */
+    srv__msg_start(&m, buf, 98);
+    head4[0] = head4[1] = head4[2] = 0;
+    head4[3] = (unsigned char)m.len;
+    assert_int_equal(write(req, head4, 2), 2);
+    assert_int_equal(write(req, head4 + 2, 2), 2);
+    assert_int_equal(write(req, buf, m.len), (ssize_t)m.len);
+    n = recv_into(rep, &in, buf, sizeof(buf));
+    assert_true(n > 0);
+    srv__rd_start(&r, buf, (size_t)n, &head);
+    assert_true(srv__get_str(&r, msg, sizeof(msg)) == 1 && head < 0);
+    assert_str_has(msg, "unknown operation 98");
+    /* A 60 KB ISSUE request: malformed (one field of 60 KB), answered. */
+    srv__msg_start(&m, buf, SRV__OP_ISSUE);
+    memset(buf + 8, 'a', 60000);
+    srv__put_bytes(&m, buf + 8, 60000);
+    assert_true(m.len > 60000 && !m.overflow);
+    assert_int_equal(srv__send(req, buf, m.len), 0);
+    n = recv_into(rep, &in, buf, sizeof(buf));
+    assert_true(n > 0);
+    srv__rd_start(&r, buf, (size_t)n, &head);
+    assert_true(srv__get_str(&r, msg, sizeof(msg)) == 1 && head < 0);
+    assert_str_has(msg, "malformed ISSUE request");
+    /* A frame longer than any message: the stream cannot be read on, so
+     * the signer stops (exit 1) rather than read garbage as requests. */
+    head4[0] = 0x00;
+    head4[1] = 0x10;
+    assert_int_equal(write(req, head4, 4), 4);
+    assert_int_equal(recv_into(rep, &in, buf, sizeof(buf)), 0); /* EOF: it closed */
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+    close(req);
+    close(rep);
+    srv__in_free(&in);
+}
+
+/* The transport alone: EOF inside a frame, a frame longer than the
+ * reader's bound, and a non-blocking read with nothing there. */
+static void transport_refuses_broken_frames(void **state)
+{
+    static const unsigned char short_frame[7] = {0, 0, 0, 8, 'a', 'b', 'c'}; /* 8 said, 3 sent */
+    unsigned char msg[8] = {0, 0, 0, 1, 'a', 'b', 'c', 'd'};
+    const unsigned char *m;
+    struct srv__in in;
+    int p[2];
+
+    (void)state;
+    assert_true(srv__in_init(&in));
+    assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+    errno = 0;
+    assert_int_equal(srv__in_next(p[0], &in, 64, &m, 0), -1);
+    assert_int_equal(errno, EAGAIN);
+    assert_int_equal(srv__send(p[1], msg, 3), -1); /* shorter than a head */
+    assert_int_equal(errno, EMSGSIZE);
+    assert_int_equal(srv__send(p[1], msg, sizeof(msg)), 0);
+    assert_int_equal(srv__in_next(p[0], &in, 7, &m, 0), -1); /* 8 bytes, at most 7 */
+    assert_int_equal(errno, EMSGSIZE);
+    close(p[0]);
+    close(p[1]);
+    srv__in_free(&in);
+    assert_true(srv__in_init(&in));
+    assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+    assert_int_equal(write(p[1], short_frame, sizeof(short_frame)), 7);
+    close(p[1]);
+    assert_int_equal(srv__in_next(p[0], &in, 64, &m, 0), -1);
+    assert_int_equal(errno, EPROTO);
+    close(p[0]);
+    srv__in_free(&in);
+    assert_true(srv__in_init(&in));
+    assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+    assert_int_equal(srv__send(p[1], msg, sizeof(msg)), 0);
+    close(p[1]);
+    assert_int_equal(srv__in_next(p[0], &in, 64, &m, 0), (long)sizeof(msg));
+    assert_memory_equal(m, msg, sizeof(msg));
+    assert_int_equal(srv__in_next(p[0], &in, 64, &m, 0), 0); /* then EOF */
+    close(p[0]);
+    srv__in_free(&in);
+}
+
+/* Messages written back to back come out whole and in order, whichever
+ * read brought them and wherever the buffer had to be compacted: 60 KB,
+ * 8 bytes, 60 KB, 8 bytes (a writer process, as a pipe holds 64 KiB). */
+static void transport_reads_ahead_in_order(void **state)
+{
+    static unsigned char big[60000];
+    static const size_t sizes[] = {sizeof(big), 8, sizeof(big), 8, 4};
+    const size_t count = sizeof(sizes) / sizeof(sizes[0]);
+    const unsigned char *m;
+    struct srv__in in;
+    int p[2], status;
+    pid_t pid;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (unsigned char)(i * 7 + i / 251);
+    assert_true(srv__in_init(&in));
+    assert_int_equal(pipe(p), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        for (size_t i = 0; i < count; i++) {
+            big[0] = (unsigned char)i; /* which message this is */
+            if (srv__send(p[1], big, sizes[i]) != 0)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(p[1]);
+    for (size_t i = 0; i < count; i++) {
+        assert_int_equal(srv__in_next(p[0], &in, SRV__MSG_MAX, &m, 1), (long)sizes[i]);
+        assert_int_equal(m[0], i);
+        assert_memory_equal(m + 1, big + 1, sizes[i] - 1);
+    }
+    assert_int_equal(srv__in_next(p[0], &in, SRV__MSG_MAX, &m, 1), 0);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(p[0]);
+    srv__in_free(&in);
 }
 
 int main(void)
@@ -853,7 +1024,11 @@ int main(void)
         cmocka_unit_test(import_root_wraps_a_supplied_root),
         cmocka_unit_test(killed_signer_fails_calls_without_hanging),
         cmocka_unit_test(child_refuses_malformed_requests),
+        cmocka_unit_test(child_reads_frames_in_pieces),
+        cmocka_unit_test(transport_refuses_broken_frames),
+        cmocka_unit_test(transport_reads_ahead_in_order),
     };
 
+    signal(SIGPIPE, SIG_IGN); /* as pkictl server does: srv_signer_start */
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
