@@ -48,8 +48,9 @@ static int signer_gone(struct srv_signer *s, struct pki_err *err)
     return pki_err_set(err, PKI_ERR_INTERNAL, "signer process exited (status: %s)", how);
 }
 
-/* srv__recv gave n <= 0: EOF is the signer's end; a broken frame ends it
- * (the stream cannot be read on), as does any other error. */
+/* srv__in_next gave n <= 0: EOF is the signer's end, and so is a broken
+ * frame (the stream cannot be read on: the signer is killed); any other
+ * error is reported as it is. */
 static int recv_failed(struct srv_signer *s, long n, struct pki_err *err)
 {
     int e = errno;
@@ -110,7 +111,7 @@ static int call(struct srv_signer *s, struct srv__msg *m, struct srv__rd *r, str
     }
     rc = srv__send(s->wfd, s->buf, len);
     OPENSSL_cleanse(s->buf, len);
-    if (rc != 0 && (errno == EPIPE || errno == ECONNRESET))
+    if (rc != 0 && errno == EPIPE)
         return signer_gone(s, err);
     if (rc != 0)
         return pki_err_set(err, PKI_ERR_INTERNAL, "signer: send failed: %s", strerror(errno));
