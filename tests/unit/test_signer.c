@@ -776,53 +776,75 @@ static void killed_signer_fails_calls_without_hanging(void **state)
     srv_signer_stop(s); /* reaped already: returns at once */
 }
 
-/* A signer process on two pipes of our own: *req to write, *rep to read. */
-static pid_t start_child(int *req, int *rep)
-{
-    int a[2], b[2];
+/* A signer process on two pipes of our own, as a taken-over front end
+ * could talk to it: req to write, rep to read (through in). */
+struct direct {
+    struct srv__in in;
+    int req, rep;
     pid_t pid;
+};
 
+static void direct_start(struct direct *d)
+{
+    const unsigned char *m;
+    int a[2], b[2];
+
+    assert_true(srv__in_init(&d->in));
     assert_int_equal(pipe2(a, O_CLOEXEC), 0);
     assert_int_equal(pipe2(b, O_CLOEXEC), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0)
+    d->pid = fork();
+    assert_true(d->pid >= 0);
+    if (d->pid == 0)
         srv__signer_child(a[0], b[1], key_path, 0);
     close(a[0]);
     close(b[1]);
-    *req = a[1];
-    *rep = b[0];
-    return pid;
+    d->req = a[1];
+    d->rep = b[0];
+    assert_true(srv__in_next(d->rep, &d->in, SRV__MSG_MAX, &m, 1) > 0); /* ready */
 }
 
-/* The next message from fd, copied into buf (cap bytes). */
-static long recv_into(int fd, struct srv__in *in, unsigned char *buf, size_t cap)
+/* The next reply: its status, with *r set to read its fields. */
+static int32_t direct_reply(struct direct *d, struct srv__rd *r)
 {
     const unsigned char *m;
-    long n = srv__in_next(fd, in, cap, &m, 1);
+    long n = srv__in_next(d->rep, &d->in, SRV__MSG_MAX, &m, 1);
+    int32_t head;
 
-    if (n > 0)
-        memcpy(buf, m, (size_t)n);
-    return n;
+    assert_true(n >= 4);
+    srv__rd_start(r, m, (size_t)n, &head);
+    return head;
 }
 
-/* Talks to a signer process directly, as a taken-over front end could. */
+/* The next reply is a refusal whose message has word in it. */
+static void direct_refused(struct direct *d, const char *word)
+{
+    char msg[PKI_ERR_MSG_MAX];
+    struct srv__rd r;
+
+    assert_true(direct_reply(d, &r) < 0);
+    assert_int_equal(srv__get_str(&r, msg, sizeof(msg)), 1);
+    assert_str_has(msg, word);
+}
+
+/* The signer has exited with code; everything is closed. */
+static void direct_end(struct direct *d, int code)
+{
+    int status;
+
+    assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == code);
+    close(d->req);
+    close(d->rep);
+    srv__in_free(&d->in);
+}
+
+/* Malformed requests are refused one by one, and it keeps serving. */
 static void child_refuses_malformed_requests(void **state)
 {
     static unsigned char buf[SRV__MSG_MAX];
-    char msg[PKI_ERR_MSG_MAX];
     struct srv__msg m;
     struct srv__rd r;
-    struct srv__in in;
-    int req, rep, status;
-    int32_t head;
-    pid_t pid;
-    long n;
-
-    (void)state;
-    assert_true(srv__in_init(&in));
-    pid = start_child(&req, &rep);
-    assert_true(recv_into(rep, &in, buf, sizeof(buf)) > 0); /* the start message */
+    struct direct d;
     struct {
         int32_t op;
         int fields; /* 0: none; 1: a length word past the end; 2: an i64 of 3 bytes */
@@ -834,6 +856,9 @@ static void child_refuses_malformed_requests(void **state)
         {99, 0, "unknown operation 99"},
         {SRV__OP_STOP, 2, "malformed STOP request"},
     };
+
+    (void)state;
+    direct_start(&d);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         srv__msg_start(&m, buf, cases[i].op);
         if (cases[i].fields == 1) {
@@ -843,26 +868,14 @@ static void child_refuses_malformed_requests(void **state)
         } else if (cases[i].fields == 2) {
             srv__put_bytes(&m, "abc", 3);
         }
-        assert_int_equal(srv__send(req, buf, m.len), 0);
-        n = recv_into(rep, &in, buf, sizeof(buf));
-        assert_true(n > 0);
-        srv__rd_start(&r, buf, (size_t)n, &head);
-        assert_true(head < 0);
-        assert_int_equal(srv__get_str(&r, msg, sizeof(msg)), 1);
-        assert_str_has(msg, cases[i].word);
+        assert_int_equal(srv__send(d.req, buf, m.len), 0);
+        direct_refused(&d, cases[i].word);
     }
     /* Still serving: a well-formed STOP ends it cleanly. */
     srv__msg_start(&m, buf, SRV__OP_STOP);
-    assert_int_equal(srv__send(req, buf, m.len), 0);
-    n = recv_into(rep, &in, buf, sizeof(buf));
-    assert_true(n >= 4);
-    srv__rd_start(&r, buf, (size_t)n, &head);
-    assert_int_equal(head, PKI_OK);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    close(req);
-    close(rep);
-    srv__in_free(&in);
+    assert_int_equal(srv__send(d.req, buf, m.len), 0);
+    assert_int_equal(direct_reply(&d, &r), PKI_OK);
+    direct_end(&d, 0);
 }
 
 /* A request that arrives in pieces, and one longer than a pipe's atomic
@@ -870,97 +883,98 @@ static void child_refuses_malformed_requests(void **state)
 static void child_reads_frames_in_pieces(void **state)
 {
     static unsigned char buf[SRV__MSG_MAX];
-    char msg[PKI_ERR_MSG_MAX];
-    unsigned char head4[4];
-    struct srv__msg m;
-    struct srv__rd r;
-    struct srv__in in;
-    int req, rep, status;
-    int32_t head;
-    pid_t pid;
-    long n;
+    unsigned char head4[4] = {0, 0, 0, 0};
+    const unsigned char *m;
+    struct srv__msg msg;
+    struct direct d;
 
     (void)state;
-    assert_true(srv__in_init(&in));
-    pid = start_child(&req, &rep);
-    assert_true(recv_into(rep, &in, buf, sizeof(buf)) > 0);
+    direct_start(&d);
     /* An unknown op, its frame written in three pieces. */
-    srv__msg_start(&m, buf, 98);
-    head4[0] = head4[1] = head4[2] = 0;
-    head4[3] = (unsigned char)m.len;
-    assert_int_equal(write(req, head4, 2), 2);
-    assert_int_equal(write(req, head4 + 2, 2), 2);
-    assert_int_equal(write(req, buf, m.len), (ssize_t)m.len);
-    n = recv_into(rep, &in, buf, sizeof(buf));
-    assert_true(n > 0);
-    srv__rd_start(&r, buf, (size_t)n, &head);
-    assert_true(srv__get_str(&r, msg, sizeof(msg)) == 1 && head < 0);
-    assert_str_has(msg, "unknown operation 98");
+    srv__msg_start(&msg, buf, 98);
+    head4[3] = (unsigned char)msg.len;
+    assert_int_equal(write(d.req, head4, 2), 2);
+    assert_int_equal(write(d.req, head4 + 2, 2), 2);
+    assert_int_equal(write(d.req, buf, msg.len), (ssize_t)msg.len);
+    direct_refused(&d, "unknown operation 98");
     /* A 60 KB ISSUE request: malformed (one field of 60 KB), answered. */
-    srv__msg_start(&m, buf, SRV__OP_ISSUE);
+    srv__msg_start(&msg, buf, SRV__OP_ISSUE);
     memset(buf + 8, 'a', 60000);
-    srv__put_bytes(&m, buf + 8, 60000);
-    assert_true(m.len > 60000 && !m.overflow);
-    assert_int_equal(srv__send(req, buf, m.len), 0);
-    n = recv_into(rep, &in, buf, sizeof(buf));
-    assert_true(n > 0);
-    srv__rd_start(&r, buf, (size_t)n, &head);
-    assert_true(srv__get_str(&r, msg, sizeof(msg)) == 1 && head < 0);
-    assert_str_has(msg, "malformed ISSUE request");
+    srv__put_bytes(&msg, buf + 8, 60000);
+    assert_true(msg.len > 60000 && !msg.overflow);
+    assert_int_equal(srv__send(d.req, buf, msg.len), 0);
+    direct_refused(&d, "malformed ISSUE request");
     /* A frame longer than any message: the stream cannot be read on, so
      * the signer stops (exit 1) rather than read garbage as requests. */
-    head4[0] = 0x00;
     head4[1] = 0x10;
-    assert_int_equal(write(req, head4, 4), 4);
-    assert_int_equal(recv_into(rep, &in, buf, sizeof(buf)), 0); /* EOF: it closed */
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 1);
-    close(req);
-    close(rep);
-    srv__in_free(&in);
+    head4[3] = 0;
+    assert_int_equal(write(d.req, head4, 4), 4);
+    assert_int_equal(srv__in_next(d.rep, &d.in, SRV__MSG_MAX, &m, 1), 0); /* EOF */
+    direct_end(&d, 1);
 }
 
-/* The transport alone: EOF inside a frame, a frame longer than the
- * reader's bound, and a non-blocking read with nothing there. */
+/* A non-blocking pipe and a reader on its read end: p[1] is closed by the
+ * tests that want EOF (and then set to -1). */
+struct piped {
+    int p[2];
+    struct srv__in in;
+};
+
+static void piped_open(struct piped *f)
+{
+    assert_true(srv__in_init(&f->in));
+    assert_int_equal(pipe2(f->p, O_NONBLOCK), 0);
+}
+
+static void piped_close(struct piped *f)
+{
+    close(f->p[0]);
+    if (f->p[1] >= 0)
+        close(f->p[1]);
+    srv__in_free(&f->in);
+}
+
+static void writer_done(struct piped *f)
+{
+    close(f->p[1]);
+    f->p[1] = -1;
+}
+
+/* The transport alone: nothing there yet, a message too short to send, one
+ * longer than the reader's bound, EOF inside a frame, and EOF after one. */
 static void transport_refuses_broken_frames(void **state)
 {
     static const unsigned char short_frame[7] = {0, 0, 0, 8, 'a', 'b', 'c'}; /* 8 said, 3 sent */
-    unsigned char msg[8] = {0, 0, 0, 1, 'a', 'b', 'c', 'd'};
+    const unsigned char msg[8] = {0, 0, 0, 1, 'a', 'b', 'c', 'd'};
     const unsigned char *m;
-    struct srv__in in;
-    int p[2];
+    struct piped f;
 
     (void)state;
-    assert_true(srv__in_init(&in));
-    assert_int_equal(pipe2(p, O_NONBLOCK), 0);
+    piped_open(&f);
     errno = 0;
-    assert_int_equal(srv__in_next(p[0], &in, 64, &m, 0), -1);
+    assert_int_equal(srv__in_next(f.p[0], &f.in, 64, &m, 0), -1);
     assert_int_equal(errno, EAGAIN);
-    assert_int_equal(srv__send(p[1], msg, 3), -1); /* shorter than a head */
+    assert_int_equal(srv__send(f.p[1], msg, 3), -1); /* shorter than a head */
     assert_int_equal(errno, EMSGSIZE);
-    assert_int_equal(srv__send(p[1], msg, sizeof(msg)), 0);
-    assert_int_equal(srv__in_next(p[0], &in, 7, &m, 0), -1); /* 8 bytes, at most 7 */
+    assert_int_equal(srv__send(f.p[1], msg, sizeof(msg)), 0);
+    assert_int_equal(srv__in_next(f.p[0], &f.in, 7, &m, 0), -1); /* 8 bytes, at most 7 */
     assert_int_equal(errno, EMSGSIZE);
-    close(p[0]);
-    close(p[1]);
-    srv__in_free(&in);
-    assert_true(srv__in_init(&in));
-    assert_int_equal(pipe2(p, O_NONBLOCK), 0);
-    assert_int_equal(write(p[1], short_frame, sizeof(short_frame)), 7);
-    close(p[1]);
-    assert_int_equal(srv__in_next(p[0], &in, 64, &m, 0), -1);
+    piped_close(&f);
+
+    piped_open(&f);
+    assert_int_equal(write(f.p[1], short_frame, sizeof(short_frame)), 7);
+    writer_done(&f);
+    assert_int_equal(srv__in_next(f.p[0], &f.in, 64, &m, 0), -1);
     assert_int_equal(errno, EPROTO);
-    close(p[0]);
-    srv__in_free(&in);
-    assert_true(srv__in_init(&in));
-    assert_int_equal(pipe2(p, O_NONBLOCK), 0);
-    assert_int_equal(srv__send(p[1], msg, sizeof(msg)), 0);
-    close(p[1]);
-    assert_int_equal(srv__in_next(p[0], &in, 64, &m, 0), (long)sizeof(msg));
+    piped_close(&f);
+
+    piped_open(&f);
+    assert_int_equal(srv__send(f.p[1], msg, sizeof(msg)), 0);
+    writer_done(&f);
+    assert_int_equal(srv__in_next(f.p[0], &f.in, 64, &m, 0), (long)sizeof(msg));
     assert_memory_equal(m, msg, sizeof(msg));
-    assert_int_equal(srv__in_next(p[0], &in, 64, &m, 0), 0); /* then EOF */
-    close(p[0]);
-    srv__in_free(&in);
+    assert_int_equal(srv__in_next(f.p[0], &f.in, 64, &m, 0), 0); /* then EOF */
+    piped_close(&f);
 }
 
 /* Messages written back to back come out whole and in order, whichever
