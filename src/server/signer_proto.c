@@ -150,6 +150,11 @@ int srv__rd_ok(const struct srv__rd *r)
     return !r->bad && r->left == 0;
 }
 
+void srv__frame_head(unsigned char head[4], size_t len)
+{
+    put_u32(head, (uint32_t)len);
+}
+
 int srv__send(int fd, const unsigned char *buf, size_t len)
 {
     unsigned char head[4];
@@ -162,7 +167,7 @@ int srv__send(int fd, const unsigned char *buf, size_t len)
         errno = EMSGSIZE;
         return -1;
     }
-    put_u32(head, (uint32_t)len);
+    srv__frame_head(head, len);
     /* A blocking pipe takes all of it unless a signal interrupts it. */
     while (nv > 0) {
         n = writev(fd, v, nv);

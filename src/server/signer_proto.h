@@ -71,6 +71,8 @@ int srv__rd_ok(const struct srv__rd *r);
 /* One message out, retrying on EINTR; all of it (blocking fd). The process
  * must ignore SIGPIPE (a closed reader is EPIPE). */
 int srv__send(int fd, const unsigned char *buf, size_t len);
+/* A frame's head: the length of the message behind it. */
+void srv__frame_head(unsigned char head[4], size_t len);
 
 /* Messages in, read ahead: one read(2) takes what is there, so several
  * pipelined messages cost one system call. Bytes read are wiped as they

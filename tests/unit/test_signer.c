@@ -878,6 +878,30 @@ static void child_refuses_malformed_requests(void **state)
     direct_end(&d, 0);
 }
 
+/* Requests that arrive together (one read takes them all) are each
+ * answered, in order. */
+static void child_answers_a_batch_in_order(void **state)
+{
+    unsigned char three[3 * 8];
+    char word[32];
+    struct direct d;
+
+    (void)state;
+    direct_start(&d);
+    for (int i = 0; i < 3; i++) {
+        srv__frame_head(three + 8 * i, 4);
+        srv__frame_head(three + 8 * i + 4, (size_t)(91 + i)); /* an unknown op */
+    }
+    assert_int_equal(write(d.req, three, sizeof(three)), (ssize_t)sizeof(three));
+    for (int i = 0; i < 3; i++) {
+        snprintf(word, sizeof(word), "unknown operation %d", 91 + i);
+        direct_refused(&d, word);
+    }
+    close(d.req); /* EOF: it ends cleanly */
+    d.req = open("/dev/null", O_WRONLY);
+    direct_end(&d, 0);
+}
+
 /* A request that arrives in pieces, and one longer than a pipe's atomic
  * write (PIPE_BUF), are read whole: each gets its own answer. */
 static void child_reads_frames_in_pieces(void **state)
@@ -1038,6 +1062,7 @@ int main(void)
         cmocka_unit_test(import_root_wraps_a_supplied_root),
         cmocka_unit_test(killed_signer_fails_calls_without_hanging),
         cmocka_unit_test(child_refuses_malformed_requests),
+        cmocka_unit_test(child_answers_a_batch_in_order),
         cmocka_unit_test(child_reads_frames_in_pieces),
         cmocka_unit_test(transport_refuses_broken_frames),
         cmocka_unit_test(transport_reads_ahead_in_order),
