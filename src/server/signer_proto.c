@@ -229,12 +229,14 @@ static long whole(const struct srv__in *in, size_t cap)
  * fit behind them, wiping the copies they leave. */
 static void make_room(struct srv__in *in)
 {
-    size_t have = in->end - in->start;
+    size_t have = in->end - in->start, stale;
 
     if (in->start == 0 || in->cap - in->start >= 4 + SRV__MSG_MAX)
         return;
     memmove(in->buf, in->buf + in->start, have);
-    OPENSSL_cleanse(in->buf + have, in->end - have);
+    /* What was taken is wiped already; the old copy's tail is not. */
+    stale = have > in->start ? have : in->start;
+    OPENSSL_cleanse(in->buf + stale, in->end - stale);
     in->start = in->clean = 0;
     in->end = have;
 }

@@ -1002,12 +1002,13 @@ static void transport_refuses_broken_frames(void **state)
 }
 
 /* Messages written back to back come out whole and in order, whichever
- * read brought them and wherever the buffer had to be compacted: 60 KB,
- * 8 bytes, 60 KB, 8 bytes (a writer process, as a pipe holds 64 KiB). */
+ * read brought them: 60 KB, 8 bytes, 60 KB, then 30 KB, which cannot fit
+ * behind what was taken, so the buffer must be compacted (a writer
+ * process, as a pipe holds 64 KiB). */
 static void transport_reads_ahead_in_order(void **state)
 {
     static unsigned char big[60000];
-    static const size_t sizes[] = {sizeof(big), 8, sizeof(big), 8, 4};
+    static const size_t sizes[] = {sizeof(big), 8, sizeof(big), 30000, 8, 4};
     const size_t count = sizeof(sizes) / sizeof(sizes[0]);
     const unsigned char *m;
     struct srv__in in;
