@@ -10,10 +10,12 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "signer_test_util.h"
 
@@ -444,6 +446,59 @@ static void send_at_the_limit_without_drain_is_refused(void **state)
 
 /* Each request the signer never answered fails at once, naming the
  * signer, and stays counted as lost. */
+/* The reply pipe readable with nothing asked: a signer that died (EOF)
+ * leaves nothing to watch, and nothing there is nothing to do. */
+static void idle_pipe_at_eof_is_the_end(void **state)
+{
+    struct fx *f = *state;
+    struct pki_err err = {0, ""};
+    struct pki_leaf_req q;
+
+    assert_int_equal(srv_signer_idle_readable(f->s), 0); /* nothing there */
+    kill_signer(f);
+    assert_int_equal(srv_signer_idle_readable(f->s), 1);
+    leaf_req(&q, f->spki[0], f->spki_len[0]);
+    assert_err(srv_signer_issue_send(f->s, &q, &err), err, PKI_ERR_INTERNAL,
+               "signer process exited (status: killed by signal 9)");
+}
+
+/* Bytes on the reply pipe that nobody asked for: the frames cannot be
+ * trusted from there on, so the signer is killed. They are written through
+ * /proc/PID/fd/4 (the signer's end), which only root may open, as the
+ * signer is not dumpable. */
+static void idle_pipe_with_unasked_bytes_kills_the_signer(void **state)
+{
+    struct fx *f = *state;
+    struct pki_err err = {0, ""};
+    struct pki_leaf_req q;
+    siginfo_t si;
+    char path[64];
+    long start;
+    int fd;
+
+    if (geteuid() != 0)
+        skip();
+    snprintf(path, sizeof(path), "/proc/%d/fd/4", srv_signer_pid(f->s));
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "x", 1), 1);
+    close(fd);
+    assert_int_equal(srv_signer_idle_readable(f->s), 1);
+    /* Dead within WAIT_MS, by SIGKILL (not reaped: srv_signer does that). */
+    memset(&si, 0, sizeof(si));
+    start = now_ms();
+    while (si.si_pid == 0 && now_ms() - start < WAIT_MS) {
+        assert_int_equal(waitid(P_PID, (id_t)srv_signer_pid(f->s), &si,
+                                WEXITED | WNOHANG | WNOWAIT), 0);
+        if (si.si_pid == 0)
+            usleep(1000);
+    }
+    assert_int_equal(si.si_code, CLD_KILLED);
+    leaf_req(&q, f->spki[0], f->spki_len[0]);
+    assert_err(srv_signer_issue_send(f->s, &q, &err), err, PKI_ERR_INTERNAL,
+               "signer process exited (status: killed by signal 9)");
+}
+
 static void killed_signer_fails_each_outstanding_request(void **state)
 {
     struct fx *f = *state;
@@ -558,6 +613,8 @@ int main(void)
         T(reply_sent_before_the_signer_died_is_read),
         T(killed_signer_during_drain_is_reported),
         T(stop_with_requests_outstanding),
+        T(idle_pipe_at_eof_is_the_end),
+        T(idle_pipe_with_unasked_bytes_kills_the_signer),
     };
 
     signal(SIGPIPE, SIG_IGN); /* as pkictl server does: srv_signer_start */
